@@ -1,0 +1,3 @@
+from mmeb.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""Exceptions raised for bad input. Each message says what was wrong, where, and what to do."""
+
+from __future__ import annotations
+
+
+class MMEBError(Exception):
+    """Base class: the CLI prints these as one line (no traceback) and exits with code 2."""
+
+
+class UnknownNameError(MMEBError, KeyError):
+    """An unknown task / model / selector name. The message carries a close-match suggestion."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DataError(MMEBError):
+    """Task data is missing or malformed (names task, row and file)."""
+
+
+class DataUnavailableError(DataError):
+    """Data is not on disk and the Hub cannot be reached."""
+
+
+class ModelOutputError(MMEBError):
+    """A model returned something the engine cannot use (names task and role)."""
+
+
+class ConfigError(MMEBError):
+    """A bad configuration (training config, model settings, CLI options)."""
+
+
+def suggest(name: str, choices, kind: str) -> UnknownNameError:
+    """Build an UnknownNameError with a difflib close-match suggestion."""
+    import difflib
+
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(lowered[c] for c in close)}?" if close else ""
+    return UnknownNameError(f"unknown {kind} {name!r}.{hint} (see the full list with `mmeb {kind}s`)"
+                            if kind in ("task", "model") else f"unknown {kind} {name!r}.{hint}")

@@ -1,0 +1,116 @@
+"""The result-file schema: one JSON per (model, task), written by ``mmeb run`` and read by the
+leaderboard, the validator and the exporters.
+
+Scores are fractions in [0, 1]. ``main_score`` is hit@1 (= Precision@1 with one positive).
+Published reference rows (figures copied from papers, not run by mmeb) use the same schema with
+``published`` set; their run-only fields (harness, timings, device) are then absent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+TieRule = Literal["fractional", "v1"]
+"""fractional (default): candidates with the positive's content count as the positive; if the
+positive shares the top score with k other distinct contents the query scores 1/(k+1).
+v1: the official VLM2Vec v1 rule, argmax == 0, so every tie goes to the positive."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Scores(_Strict):
+    hit_at_1: float = Field(ge=0, le=1)
+    hit_at_5: float | None = Field(default=None, ge=0, le=1)
+    hit_at_10: float | None = Field(default=None, ge=0, le=1)
+    ndcg_at_5: float | None = Field(default=None, ge=0, le=1)  # linear gain, one relevant item
+    mrr: float | None = Field(default=None, ge=0, le=1)
+    ci95_low: float | None = Field(default=None, ge=0, le=1)  # bootstrap CI of hit@1
+    ci95_high: float | None = Field(default=None, ge=0, le=1)
+    n_tied_queries: int | None = Field(default=None, ge=0)  # queries whose positive shares its score
+
+
+class DatasetInfo(_Strict):
+    id: str  # e.g. "TIGER-Lab/MMEB-eval"
+    revision: str  # resolved revision (commit hash when from the Hub)
+    subset: str  # the Hub config name
+    source: str | None = None  # "hub:..." / "local:..." / "synthetic:..."
+
+
+class ModelInfo(_Strict):
+    name: str
+    revision: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)  # every score-changing setting
+    metadata: dict[str, Any] = Field(default_factory=dict)  # size, dim, license, url, backbone, ...
+
+
+class HarnessInfo(_Strict):
+    mmeb_version: str
+    python: str
+    libraries: dict[str, str] = Field(default_factory=dict)  # torch, transformers, ...
+
+
+class Timings(_Strict):
+    load_s: float = 0.0
+    encode_s: float = 0.0
+    rank_s: float = 0.0
+    total_s: float = 0.0
+
+
+class Published(_Strict):
+    source: str  # e.g. "VLM2Vec paper (arXiv 2410.05160), Table 6"
+    citation: str
+    url: str | None = None
+    note: str | None = None
+
+
+class Prediction(_Strict):
+    """Per-query outcome, enough to recompute every metric.
+
+    top1:     candidate index ranked first (ties broken by index)
+    rank:     1 + number of distinct candidate contents scored strictly above the positive
+    tie_size: number of distinct contents (the positive's own content counted once) whose score
+              equals the positive's score (>= 1)
+    """
+
+    top1: int = Field(ge=0)
+    rank: int = Field(ge=1)
+    tie_size: int = Field(ge=1)
+
+
+class TaskResult(_Strict):
+    schema_version: int = SCHEMA_VERSION
+    task_name: str
+    meta_task: Literal["classification", "vqa", "retrieval", "grounding"]
+    split: Literal["IND", "OOD"]
+    main_metric: Literal["hit@1"] = "hit@1"
+    main_score: float = Field(ge=0, le=1)
+    n_queries: int = Field(ge=0)
+    scores: Scores
+    tie_rule: TieRule = "fractional"
+    dataset: DatasetInfo
+    model: ModelInfo
+    harness: HarnessInfo | None = None
+    device: str | None = None
+    timings: Timings | None = None
+    date: datetime
+    published: Published | None = None
+    predictions: list[Prediction] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TaskResult":
+        if abs(self.main_score - self.scores.hit_at_1) > 1e-9:
+            raise ValueError("main_score must equal scores.hit_at_1")
+        if self.predictions is not None and len(self.predictions) != self.n_queries:
+            raise ValueError(
+                f"{len(self.predictions)} predictions for n_queries={self.n_queries}"
+            )
+        if self.published is None and self.harness is None:
+            raise ValueError("a result produced by a run must record `harness` (or set `published`)")
+        return self
