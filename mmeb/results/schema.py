@@ -63,6 +63,18 @@ class Timings(_Strict):
     total_s: float = 0.0
 
 
+class EvaluationInfo(_Strict):
+    """Engine settings that change scores or their confidence interval (recorded so runs compare)."""
+
+    similarity: Literal["cosine", "dot"] = "cosine"
+    score_dtype: Literal["float32"] = "float32"
+    limit: int | None = Field(default=None, ge=1)  # first N queries only (smoke tests); None = all
+    bootstrap_resamples: int = Field(default=1000, ge=1)
+    bootstrap_seed: int = 0
+    batch_size: int | None = Field(default=None, ge=1)
+    world_size: int = Field(default=1, ge=1)  # processes that shared the encoding (torchrun)
+
+
 class Published(_Strict):
     source: str  # e.g. "VLM2Vec paper (arXiv 2410.05160), Table 6"
     citation: str
@@ -99,6 +111,7 @@ class TaskResult(_Strict):
     harness: HarnessInfo | None = None
     device: str | None = None
     timings: Timings | None = None
+    evaluation: EvaluationInfo | None = None
     date: datetime
     published: Published | None = None
     predictions: list[Prediction] | None = None

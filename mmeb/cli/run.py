@@ -1,0 +1,92 @@
+"""``mmeb run``: evaluate a model on tasks, write one result file per task, print a summary table.
+
+Exit codes: 0 all tasks done or skipped; 1 some task failed (the others still ran); 2 bad usage.
+Under ``torchrun --nproc_per_node N -m mmeb run ...`` the encoding is sharded over the N processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "run", help="evaluate a model on tasks",
+        description="Evaluate MODEL on the selected tasks. MODEL is a registered name (`mmeb models`), a local "
+                    "checkpoint directory, a Hub id, `st:<id or dir>`, or a plug-in `path/to/file.py:Class` / "
+                    "`package.module:factory` (called with no arguments).")
+    p.add_argument("--model", required=True, help="model name, directory, Hub id, st:<id>, or plug-in spec")
+    p.add_argument("--tasks", nargs="+", default=["all"], metavar="SELECTOR",
+                   help="task names, meta-tasks, IND/OOD or all (default: all)")
+    p.add_argument("--data-dir", default=None, help="local copy of the data in the Hub layout (else $MMEB_DATA_DIR, "
+                                                     "else the Hub cache)")
+    p.add_argument("--output-dir", default="results", help="where result files go (default: results)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
+    p.add_argument("--batch-size", type=int, default=32, help="inputs per model call (default: 32)")
+    p.add_argument("--num-workers", type=int, default=min(4, os.cpu_count() or 1),
+                   help="DataLoader workers that decode images and preprocess (0 = in the main process)")
+    p.add_argument("--dtype", default=None, help="model dtype (float32, bfloat16, float16); default: the adapter's")
+    p.add_argument("--revision", default=None, help="model revision (Hub commit, branch or tag)")
+    p.add_argument("--dataset-revision", default=None, help="dataset revision to load from the Hub")
+    p.add_argument("--trust-remote-code", action="store_true", help="allow models that ship their own code")
+    p.add_argument("--overwrite", action="store_true", help="recompute tasks that already have a result")
+    p.add_argument("--cache-dir", default=os.environ.get("MMEB_CACHE_DIR"),
+                   help="embedding cache folder (default: $MMEB_CACHE_DIR; no cache when unset)")
+    p.add_argument("--save-predictions", action="store_true", help="store per-query top-1 and rank in results")
+    p.add_argument("--ties", choices=["fractional", "v1"], default="fractional",
+                   help="fractional (default): a positive tied with k other contents scores 1/(k+1); "
+                        "v1: the official rule (argmax == 0, ties go to the positive), for comparison only")
+    p.add_argument("--similarity", choices=["cosine", "dot"], default="cosine", help="score function (default: cosine)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="evaluate the first N queries of each task only (smoke tests; recorded in results)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mmeb.evaluation import RunSettings, run_evaluation
+    from mmeb.evaluation import distributed
+
+    load_kwargs = {"trust_remote_code": args.trust_remote_code}
+    if args.dtype:
+        load_kwargs["dtype"] = args.dtype
+    if args.revision:
+        load_kwargs["revision"] = args.revision
+    settings = RunSettings(
+        data_dir=args.data_dir, output_dir=args.output_dir, batch_size=args.batch_size,
+        num_workers=args.num_workers, device=args.device, cache_dir=args.cache_dir, overwrite=args.overwrite,
+        ties=args.ties, similarity=args.similarity, save_predictions=args.save_predictions, limit=args.limit,
+        dataset_revision=args.dataset_revision, progress=not args.no_progress)
+    report = run_evaluation(args.model, args.tasks, settings, **load_kwargs)
+    if distributed.env_world_size() > 1 and int(os.environ.get("RANK", "0")) != 0:
+        return 1 if report.failures else 0
+    print_summary(report)
+    return 1 if report.failures else 0
+
+
+def print_summary(report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{report.model_name} ({report.model_revision or 'no revision'})")
+    for column in ("task", "status", "hit@1", "95% CI", "queries", "tied", "seconds"):
+        table.add_column(column, justify="left" if column in ("task", "status") else "right")
+    for outcome in report.outcomes:
+        r = outcome.result
+        if r is None:
+            table.add_row(outcome.task_name, "[red]failed[/red]", "", "", "", "", f"{outcome.seconds:.1f}")
+            continue
+        ci = (f"{r.scores.ci95_low:.3f}-{r.scores.ci95_high:.3f}" if r.scores.ci95_low is not None else "")
+        status = "done" if outcome.status == "done" else "[dim]skipped[/dim]"
+        table.add_row(outcome.task_name, status, f"{r.main_score:.4f}", ci, str(r.n_queries),
+                      str(r.scores.n_tied_queries if r.scores.n_tied_queries is not None else ""),
+                      f"{outcome.seconds:.1f}")
+    from rich.markup import escape
+
+    console = Console()
+    console.print(table)
+    for task, message in report.failures.items():
+        console.print(f"[red]{escape(task)} failed:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    if report.output_dir is not None:
+        console.print(f"results in {report.output_dir}")

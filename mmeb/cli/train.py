@@ -1,0 +1,34 @@
+"""``mmeb train --config cfg.yaml [--set key=value ...]``: VLM2Vec contrastive training.
+
+Multi-GPU: ``torchrun --nproc_per_node=8 -m mmeb train --config cfg.yaml`` (see docs/training.md)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train", help="train a VLM2Vec embedding model on MMEB-train",
+        description="Train a VLM2Vec-style embedding model (InfoNCE over the global batch, GradCache, "
+                    "LoRA/DoRA or full fine-tune). Settings: docs/training.md.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  mmeb train --config qwen2vl.yaml --set max_steps=100 --set subsets=[VOC2007,N24News]")
+    p.add_argument("--config", required=True, help="YAML or JSON file with the training settings")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one setting (value parsed as YAML); repeatable")
+    p.add_argument("--check", action="store_true",
+                   help="validate the config and the data (subsets, images, batch sizes), then stop")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from mmeb.training.trainer import check, train
+
+    if args.check:
+        summary = check(args.config, args.overrides)
+        print(f"ok: {summary}")
+        return 0
+    out = train(args.config, args.overrides)
+    print(f"trained model written to {out} (evaluate it with: mmeb run --model {out})")
+    return 0

@@ -1,0 +1,315 @@
+"""The evaluation engine: one code path for every task and every model.
+
+Per task: load the data, encode each unique query and candidate once (cached, batched by size, decoded in
+DataLoader workers, sharded under torchrun), rank every query's own candidate list on the device, score,
+and write one result file atomically. Completed tasks are skipped on rerun; a failing task is recorded in
+``<Task>.error.json`` and the run moves on.
+
+The model protocol (:mod:`mmeb.models.protocol`) asks for ``encode(inputs, **context)`` only. The engine
+also uses these optional members when a model has them:
+
+* ``name``, ``revision``, ``settings`` (dict), ``metadata`` (dict) - recorded in results and in the cache key;
+* ``to(device)`` - called once before encoding;
+* the **fast path** ``prepare(inputs, *, task_name, role) -> batch`` + ``embed(batch) -> tensor [n, dim]``:
+  ``prepare`` must be CPU-only and picklable-friendly (it runs inside DataLoader workers: tokenising and
+  image preprocessing overlap the forward pass); ``embed`` runs in the main process on the device.
+  ``encode(inputs)`` must equal ``embed(prepare(inputs))``; pass ``fast_path=False`` to force ``encode``.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any, Iterable, Literal, Sequence
+
+import torch
+import torch.nn.functional as F
+
+import mmeb
+from mmeb.errors import ConfigError, MMEBError, ModelOutputError
+from mmeb.evaluation import distributed
+from mmeb.evaluation.cache import EmbeddingCache, model_identity
+from mmeb.evaluation.encoding import EncodeOptions, Encoder
+from mmeb.evaluation.metrics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, compute_scores
+from mmeb.evaluation.progress import make_progress
+from mmeb.evaluation.ranking import rank_candidates
+from mmeb.results import io
+from mmeb.results.schema import (DatasetInfo, EvaluationInfo, HarnessInfo, ModelInfo, Prediction, TaskResult,
+                                 TieRule, Timings)
+from mmeb.tasks.base import Task
+
+Similarity = Literal["cosine", "dot"]
+LIBRARIES = ("torch", "torchvision", "transformers", "numpy", "pillow", "sentence-transformers", "open_clip_torch",
+             "peft")
+
+
+class EvaluationFailed(MMEBError):
+    """Some tasks failed; the others completed. ``results`` holds what completed, ``failures`` the errors."""
+
+    def __init__(self, results: list[TaskResult], failures: dict[str, str]):
+        self.results, self.failures = results, failures
+        listed = "; ".join(f"{task}: {message}" for task, message in failures.items())
+        super().__init__(f"{len(failures)} task(s) failed: {listed}")
+
+
+@dataclass
+class TaskOutcome:
+    task_name: str
+    status: Literal["done", "skipped", "failed"]
+    result: TaskResult | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class RunReport:
+    model_name: str
+    model_revision: str | None
+    outcomes: list[TaskOutcome] = field(default_factory=list)
+    output_dir: Path | None = None
+    encode_calls: int = 0  # model calls made by this process (0 on a fully cached rerun)
+
+    @property
+    def results(self) -> list[TaskResult]:
+        return [o.result for o in self.outcomes if o.result is not None]
+
+    @property
+    def failures(self) -> dict[str, str]:
+        return {o.task_name: o.error or "" for o in self.outcomes if o.status == "failed"}
+
+
+@dataclass
+class RunSettings:
+    """Everything besides model and tasks that shapes a run (score-changing ones are recorded)."""
+
+    data_dir: str | None = None
+    output_dir: str | None = None
+    batch_size: int = 32
+    num_workers: int = 2
+    device: str = "auto"
+    cache_dir: str | None = None
+    overwrite: bool = False
+    ties: TieRule = "fractional"
+    similarity: Similarity = "cosine"
+    save_predictions: bool = False
+    limit: int | None = None
+    dataset_revision: str | None = None
+    fast_path: bool = True
+    progress: bool = True
+    bootstrap_resamples: int = BOOTSTRAP_RESAMPLES
+    bootstrap_seed: int = BOOTSTRAP_SEED
+
+    def check(self) -> None:
+        if self.ties not in ("fractional", "v1"):
+            raise ConfigError(f"ties must be 'fractional' or 'v1', got {self.ties!r}")
+        if self.similarity not in ("cosine", "dot"):
+            raise ConfigError(f"similarity must be 'cosine' or 'dot', got {self.similarity!r}")
+        if self.batch_size < 1 or self.num_workers < 0 or (self.limit is not None and self.limit < 1):
+            raise ConfigError(f"need batch_size >= 1, num_workers >= 0, limit >= 1 (got {self.batch_size}, "
+                              f"{self.num_workers}, {self.limit})")
+
+
+def evaluate(model: Any, tasks: str | Task | Iterable[str | Task], *, raise_errors: bool = True,
+             **settings: Any) -> list[TaskResult]:
+    """Evaluate ``model`` (an object with ``encode`` or a spec string for :func:`mmeb.load_model`) on ``tasks``
+    (selectors such as ``"ImageNet-1K"``/``"retrieval"``/``"all"`` or Task objects).
+
+    Keyword settings: see :class:`RunSettings` (``data_dir``, ``output_dir``, ``batch_size``, ``device``,
+    ``cache_dir``, ``overwrite``, ``ties``, ``save_predictions``, ``num_workers``, ``limit``, ...). Results are
+    written only when ``output_dir`` is given. Every task is attempted; if some fail and ``raise_errors``,
+    :class:`EvaluationFailed` is raised at the end (it carries the completed results).
+    """
+    report = run_evaluation(model, tasks, RunSettings(**settings))
+    if report.failures and raise_errors:
+        raise EvaluationFailed(report.results, report.failures)
+    return report.results
+
+
+def resolve_tasks(tasks: str | Task | Iterable[str | Task]) -> list[Task]:
+    from mmeb.tasks import get_tasks
+
+    items = [tasks] if isinstance(tasks, (str, Task)) else list(tasks)
+    resolved: list[Task] = []
+    for entry in items:
+        found = [entry] if isinstance(entry, Task) else get_tasks(entry)
+        resolved.extend(t for t in found if t.name not in {r.name for r in resolved})
+    if not resolved:
+        raise ConfigError("no tasks selected")
+    return resolved
+
+
+def resolve_model(model: Any, *, device: torch.device, **load_kwargs: Any) -> Any:
+    """A spec string goes through :func:`mmeb.models.load_model` (plug-ins directly while it is absent)."""
+    if not isinstance(model, str):
+        return model
+    try:
+        from mmeb.models import load_model
+    except ImportError:
+        load_model = None
+    if load_model is not None:
+        return load_model(model, device=str(device), **load_kwargs)
+    from mmeb.models.plugin import is_plugin_spec, load_plugin
+
+    if is_plugin_spec(model):
+        return load_plugin(model)
+    raise ConfigError(f"cannot load model {model!r}: mmeb.models.load_model is not available in this install")
+
+
+def model_info(model: Any) -> ModelInfo:
+    settings = getattr(model, "settings", None) or {}
+    meta = getattr(model, "metadata", None) or {}
+    return ModelInfo(name=str(getattr(model, "name", None) or type(model).__name__),
+                     revision=getattr(model, "revision", None),
+                     settings=dict(settings) if isinstance(settings, dict) else {"settings": str(settings)},
+                     metadata=dict(meta) if isinstance(meta, dict) else {})
+
+
+def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], settings: RunSettings,
+                   **load_kwargs: Any) -> RunReport:
+    """Evaluate every task; never stops at a failing task. The CLI builds its summary from the report."""
+    settings.check()
+    device = distributed.local_device(settings.device)
+    created = distributed.init_if_launched(device)
+    try:
+        task_list = resolve_tasks(tasks)
+        started = time.perf_counter()
+        model = resolve_model(model, device=device, **load_kwargs)
+        if callable(getattr(model, "to", None)):
+            model = model.to(device) or model  # nn.Module.to returns self; some adapters return None
+        load_s = time.perf_counter() - started
+        info = model_info(model)
+        report = RunReport(info.name, info.revision,
+                           output_dir=Path(settings.output_dir) if settings.output_dir else None)
+        if settings.output_dir and distributed.is_main():
+            io.write_model_meta(settings.output_dir, info.name, info.revision, {
+                **info.model_dump(), "mmeb_version": mmeb.__version__, "load_s": round(load_s, 3),
+                "device": describe_device(device)})
+        cache = (EmbeddingCache(settings.cache_dir, model_identity(info.name, info.revision, info.settings))
+                 if settings.cache_dir else None)
+        options = EncodeOptions(batch_size=settings.batch_size, num_workers=settings.num_workers, device=device,
+                                fast_path=settings.fast_path)
+        with make_progress(enabled=settings.progress and distributed.is_main()) as progress:
+            encoder = Encoder(model, options, cache, progress)
+            for task in task_list:
+                report.outcomes.append(_run_task(task, encoder, info, settings, device))
+                distributed.barrier()  # rank 0 finished writing before anyone checks the next task
+        report.encode_calls = encoder.encode_calls
+        return report
+    finally:
+        distributed.shutdown(created)
+
+
+def _run_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSettings,
+              device: torch.device) -> TaskOutcome:
+    started = time.perf_counter()
+    name = task.name
+    if settings.output_dir and not settings.overwrite:
+        previous = io.read_complete(io.result_path(settings.output_dir, info.name, info.revision, name))
+        if previous is not None and _same_run(previous, info, settings):
+            return TaskOutcome(name, "skipped", previous, seconds=time.perf_counter() - started)
+    try:
+        result = evaluate_task(task, encoder, info, settings, device)
+    except Exception as exc:  # isolate the failure: record it, go on with the next task
+        message = str(exc) if isinstance(exc, MMEBError) else f"{type(exc).__name__}: {exc}"
+        if settings.output_dir and distributed.is_main():
+            io.write_error(settings.output_dir, info.name, info.revision, name, {
+                "task_name": name, "error_type": type(exc).__name__, "message": message,
+                "traceback": traceback.format_exc(), "date": datetime.now(timezone.utc).isoformat()})
+        return TaskOutcome(name, "failed", error=message, seconds=time.perf_counter() - started)
+    if settings.output_dir and distributed.is_main():
+        io.write_result(result, settings.output_dir)
+    return TaskOutcome(name, "done", result, seconds=time.perf_counter() - started)
+
+
+def _same_run(previous: TaskResult, info: ModelInfo, settings: RunSettings) -> bool:
+    """A stored result counts as done only if it was made with the same score-changing choices."""
+    evaluation = previous.evaluation or EvaluationInfo()
+    return (previous.tie_rule == settings.ties and evaluation.limit == settings.limit
+            and evaluation.similarity == settings.similarity
+            and previous.model.settings == model_info_settings_roundtrip(info))
+
+
+def model_info_settings_roundtrip(info: ModelInfo) -> dict:
+    return ModelInfo.model_validate_json(info.model_dump_json()).settings
+
+
+def index_rows(rows: Sequence) -> tuple[list, list[int], list, list[list[int]]]:
+    """Unique queries and candidates by content (``Item.key``) and, per row, the ids into them."""
+    queries: dict = {}  # key -> first Item with that content (dicts keep insertion order = id order)
+    candidates: dict = {}
+    query_ids = []
+    candidate_ids = []
+    for row in rows:
+        query_ids.append(_intern(queries, row.query))
+        candidate_ids.append([_intern(candidates, c) for c in row.candidates])
+    return ([item for _, item in queries.values()], query_ids, [item for _, item in candidates.values()],
+            candidate_ids)
+
+
+def _intern(table: dict, item) -> int:
+    if item.key not in table:
+        table[item.key] = (len(table), item)
+    return table[item.key][0]
+
+
+def evaluate_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSettings,
+                  device: torch.device) -> TaskResult:
+    name = task.name
+    t0 = time.perf_counter()
+    load_kwargs = {"revision": settings.dataset_revision} if settings.dataset_revision else {}
+    data = task.load(data_dir=settings.data_dir, **load_kwargs)
+    rows = data.rows[: settings.limit] if settings.limit else data.rows
+    if not rows:
+        raise MMEBError(f"task {name}: no query rows in {data.source}")
+    queries, query_ids, candidates, candidate_ids = index_rows(rows)
+    t1 = time.perf_counter()
+
+    query_emb = encoder.encode(queries, data.images, task_name=name, role="query")
+    candidate_emb = encoder.encode(candidates, data.images, task_name=name, role="candidate")
+    if query_emb.shape[1] != candidate_emb.shape[1]:
+        raise ModelOutputError(f"task {name}: query embeddings have dim {query_emb.shape[1]} but candidate "
+                               f"embeddings have dim {candidate_emb.shape[1]}; both roles must share one space")
+    if settings.similarity == "cosine":
+        query_emb, candidate_emb = F.normalize(query_emb, dim=1), F.normalize(candidate_emb, dim=1)
+    t2 = time.perf_counter()
+
+    outcome = rank_candidates(query_emb, candidate_emb, query_ids, candidate_ids, device=device)
+    predictions = [Prediction(top1=int(a), rank=int(b), tie_size=int(c))
+                   for a, b, c in zip(outcome.top1, outcome.rank, outcome.tie_size)]
+    scores = compute_scores(predictions, settings.ties, resamples=settings.bootstrap_resamples,
+                            seed=settings.bootstrap_seed)
+    t3 = time.perf_counter()
+
+    meta = task.metadata
+    return TaskResult(
+        task_name=name, meta_task=meta.meta_task, split=meta.split, main_score=scores.hit_at_1,
+        n_queries=len(rows), scores=scores, tie_rule=settings.ties,
+        dataset=DatasetInfo(id=data.dataset_id, revision=data.revision, subset=name, source=data.source),
+        model=info, harness=harness_info(), device=describe_device(device),
+        timings=Timings(load_s=t1 - t0, encode_s=t2 - t1, rank_s=t3 - t2, total_s=t3 - t0),
+        evaluation=EvaluationInfo(similarity=settings.similarity, limit=settings.limit,
+                                  bootstrap_resamples=settings.bootstrap_resamples,
+                                  bootstrap_seed=settings.bootstrap_seed, batch_size=settings.batch_size,
+                                  world_size=distributed.world_size()),
+        date=datetime.now(timezone.utc), predictions=predictions if settings.save_predictions else None)
+
+
+def harness_info() -> HarnessInfo:
+    versions = {}
+    for library in LIBRARIES:
+        try:
+            versions[library] = importlib_metadata.version(library)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    return HarnessInfo(mmeb_version=mmeb.__version__, python=platform.python_version(), libraries=versions)
+
+
+def describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"{device} ({platform.processor() or platform.machine()})"

@@ -1,0 +1,54 @@
+"""Cell texts shared by the Markdown, CSV and HTML outputs, so all three say the same thing."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from mmeb.leaderboard.aggregate import GroupScore, ModelRow, TaskScore
+
+NOT_REPORTED = "—"
+
+
+def pct(value: float) -> str:
+    """One decimal, half rounded up as the paper prints (39.25 -> 39.3; float formatting gives 39.2)."""
+    return str(Decimal(repr(round(value, 6))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def group_text(g: GroupScore) -> str:
+    """"62.9", "partial (20/36)" for an incomplete model, "—" when nothing is there / not reported."""
+    if g.value is not None:
+        return pct(g.value)
+    if g.partial:
+        return f"partial ({g.n_done}/{g.n_total})"
+    return NOT_REPORTED
+
+
+def ci_text(ci: tuple[float, float] | None) -> str:
+    return f"[{ci[0]:.1f}, {ci[1]:.1f}]" if ci else ""
+
+
+def task_text(t: TaskScore | None) -> str:
+    return pct(t.value) if t is not None else NOT_REPORTED
+
+
+def size_text(row: ModelRow) -> str:
+    return f"{row.size_b:.2g}B" if row.size_b else ""
+
+
+def date_text(row: ModelRow) -> str:
+    return row.date.date().isoformat() if row.date else ""
+
+
+def source_text(row: ModelRow) -> str:
+    """What kind of row this is, in words: users must never mistake a copied figure for our own run."""
+    if row.kind == "run":
+        return "mmeb run"
+    label = "published, aggregates only" if row.kind == "aggregate-only" else "published"
+    return f"{label}: {row.published.source}" if row.published else label
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links are rendered; a submitted ``javascript:`` URL becomes plain text."""
+    if url and url.strip().lower().startswith(("https://", "http://")):
+        return url.strip()
+    return None

@@ -1,0 +1,205 @@
+"""Checks a submission must pass before it reaches the leaderboard (``mmeb validate``).
+
+Beyond the schema: the task exists and its meta-task / split / query count match the registry, the
+dataset revision is recorded, confidence intervals bracket the score, per-query predictions (when
+included) recompute to the stated scores, and no (model, revision, tie rule, task) appears twice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mmeb.errors import MMEBError, suggest
+from mmeb.leaderboard.aggregate_only import AggregateOnlyResult
+from mmeb.leaderboard.load import Problem, ResultSet, read_results
+from mmeb.results.schema import TaskResult
+
+SCORE_TOLERANCE = 1e-6  # recomputed vs stated score (floats written as JSON round-trip exactly)
+UNRESOLVED_REVISIONS = {"", "main", "master", "head", "latest"}  # branch names are not pinned snapshots
+
+
+class InvalidResultsError(MMEBError):
+    """The leaderboard refuses input with problems; the message lists each (file, what, fix)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{len(problems)} problem(s) in the results; nothing was built:\n{lines}{more}\n"
+                         f"Run `mmeb validate PATH` after fixing.")
+
+
+@dataclass
+class ValidationReport:
+    results: ResultSet
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def task_catalog():
+    """name -> TaskMetadata for every task mmeb knows, including benchmarks shipped outside
+    ``mmeb.tasks`` (the offline demo's synthetic tasks register themselves on import)."""
+    import importlib
+
+    from mmeb.tasks import registered_tasks
+
+    for module in ("mmeb.demo.tasks",):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    return {cls.metadata.name: cls.metadata for cls in registered_tasks()}
+
+
+def _check_task(path: Path, r: TaskResult, catalog) -> Iterable[Problem]:
+    meta = catalog.get(r.task_name)
+    if meta is None:
+        yield Problem(path, f"task_name: {suggest(r.task_name, catalog, 'task')}",
+                      "use the exact task name shown by `mmeb tasks`")
+        return
+    if path.stem != r.task_name:
+        yield Problem(path, f"file name says {path.stem!r} but task_name is {r.task_name!r}",
+                      f"rename the file to {r.task_name}.json or fix task_name")
+    for attr in ("meta_task", "split"):
+        if getattr(r, attr) != getattr(meta, attr):
+            yield Problem(path, f"{attr} is {getattr(r, attr)!r} but task {r.task_name} is "
+                                f"{getattr(meta, attr)!r}", "rerun with `mmeb run`; do not edit result files")
+    if r.n_queries != meta.n_queries:
+        limit = r.evaluation.limit if r.evaluation is not None else None
+        if limit:
+            why, fix = f" (the run used --limit {limit})", "evaluate the full test set (no --limit) before submitting"
+        else:
+            why = f" (data from {r.dataset.source or r.dataset.id})"
+            fix = f"evaluate on the official {meta.dataset_id} test set, not a subset or local sample"
+        yield Problem(path, f"n_queries is {r.n_queries} but task {r.task_name} has {meta.n_queries} queries{why}",
+                      fix)
+
+
+def _check_revision(path: Path, r: TaskResult) -> Iterable[Problem]:
+    revision = r.dataset.revision.strip()
+    if not revision:
+        yield Problem(path, "dataset.revision is empty", "rerun with `mmeb run`, which records the revision")
+    elif r.published is None and revision.lower() in UNRESOLVED_REVISIONS:
+        yield Problem(path, f"dataset.revision is the branch name {revision!r}, not a resolved snapshot",
+                      "rerun with `mmeb run` (it records the commit hash) or pass --dataset-revision <commit>")
+
+
+def _check_scores(path: Path, r: TaskResult) -> Iterable[Problem]:
+    s = r.scores
+    ladder = [(k, getattr(s, k)) for k in ("hit_at_1", "hit_at_5", "hit_at_10") if getattr(s, k) is not None]
+    for (k1, v1), (k2, v2) in zip(ladder, ladder[1:]):
+        if v1 > v2 + SCORE_TOLERANCE:
+            yield Problem(path, f"scores.{k1}={v1} exceeds scores.{k2}={v2}", "hit@k cannot fall as k grows; rerun")
+    if (s.ci95_low is None) != (s.ci95_high is None):
+        yield Problem(path, "only one end of the 95% CI is given", "give both ci95_low and ci95_high or neither")
+    elif s.ci95_low is not None and not (s.ci95_low - SCORE_TOLERANCE <= s.hit_at_1 <= s.ci95_high + SCORE_TOLERANCE):
+        yield Problem(path, f"hit@1={s.hit_at_1} is outside its CI [{s.ci95_low}, {s.ci95_high}]",
+                      "rerun with `mmeb run`; the CI must bracket the score")
+
+
+def recompute_scores(r: TaskResult) -> dict[str, float]:
+    """hit@1/5/10, NDCG@5 and MRR from the predictions by the file's tie rule, computed here and not by the
+    engine's code, so a bug there cannot vouch for itself. Under "fractional" the positive's position is
+    uniform over rank .. rank + tie_size - 1 and each metric is its expectation; under "v1" it is rank."""
+    preds = r.predictions or []
+    totals = dict.fromkeys(("hit_at_1", "hit_at_5", "hit_at_10", "ndcg_at_5", "mrr"), 0.0)
+    harmonic = [0.0]  # harmonic[n] = 1 + 1/2 + ... + 1/n, grown on demand (tie groups can be long)
+    for p in preds:
+        first, size = p.rank, (1 if r.tie_rule == "v1" else p.tie_size)
+        last = first + size - 1
+        while len(harmonic) <= last:
+            harmonic.append(harmonic[-1] + 1.0 / len(harmonic))
+        for k in (1, 5, 10):
+            totals[f"hit_at_{k}"] += max(0, min(last, k) - first + 1) / size
+        totals["ndcg_at_5"] += sum(1.0 / math.log2(pos + 1) for pos in range(first, min(last, 5) + 1)) / size
+        totals["mrr"] += (harmonic[last] - harmonic[first - 1]) / size
+    return {name: total / len(preds) for name, total in totals.items()} if preds else totals
+
+
+def _check_predictions(path: Path, r: TaskResult) -> Iterable[Problem]:
+    if not r.predictions:
+        return
+    fix = "the scores do not follow from the predictions; rerun `mmeb run` and submit its files unchanged"
+    for name, value in recompute_scores(r).items():
+        stated = getattr(r.scores, name)
+        if stated is not None and abs(value - stated) > SCORE_TOLERANCE:
+            yield Problem(path, f"predictions give {name.replace('_at_', '@')}={value:.6f} ({r.tie_rule} ties) "
+                                f"but the file states {stated:.6f}", fix)
+    n_tied = sum(p.tie_size > 1 for p in r.predictions)
+    if r.scores.n_tied_queries is not None and r.scores.n_tied_queries != n_tied:
+        yield Problem(path, f"predictions have {n_tied} tied queries but scores.n_tied_queries="
+                            f"{r.scores.n_tied_queries}", fix)
+
+
+def _row_key(model) -> tuple[str, str]:
+    return (model.name, model.revision or "")
+
+
+def _check_duplicates(results: ResultSet) -> Iterable[Problem]:
+    seen: dict[tuple, tuple[Path, TaskResult]] = {}
+    per_task_models: dict[tuple, Path] = {}
+    for path, r in results.task_results:
+        key = (*_row_key(r.model), r.tie_rule, r.task_name)
+        per_task_models.setdefault((*_row_key(r.model), r.tie_rule), path)
+        if key in seen:
+            first, other = seen[key]
+            same = other.scores == r.scores and other.n_queries == r.n_queries
+            what = "duplicates" if same else f"conflicts with (hit@1 {other.main_score} vs {r.main_score})"
+            yield Problem(path, f"{what} {first} for model {r.model.name!r} revision {r.model.revision!r}, "
+                                f"task {r.task_name}, {r.tie_rule} ties",
+                          "keep exactly one result per model, revision and task")
+        else:
+            seen[key] = (path, r)
+    seen_agg: dict[tuple, Path] = {}
+    for path, a in results.aggregate_only:
+        key = (*_row_key(a.model), a.tie_rule, a.benchmark)
+        if key in seen_agg:
+            yield Problem(path, f"duplicates the aggregate-only row {seen_agg[key]} for {a.model.name!r}",
+                          "keep one aggregates.json per model and revision")
+        seen_agg[key] = path
+        row = (*_row_key(a.model), a.tie_rule)
+        if row in per_task_models:
+            yield Problem(path, f"model {a.model.name!r} has per-task results ({per_task_models[row]}) "
+                                f"and an aggregate-only row", "give the aggregate-only row its own model name")
+
+
+def _check_aggregate_only(path: Path, a: AggregateOnlyResult, catalog) -> Iterable[Problem]:
+    benchmarks = {m.benchmark for m in catalog.values()}
+    if a.benchmark not in benchmarks:
+        yield Problem(path, f"benchmark {a.benchmark!r} is unknown (known: {', '.join(sorted(benchmarks))})",
+                      "set benchmark to one of the known names")
+
+
+def validate_results(results: ResultSet) -> list[Problem]:
+    """Every problem in an already-read result set (parse problems included)."""
+    catalog = task_catalog()
+    problems = list(results.problems)
+    for path, r in results.task_results:
+        for check in (_check_task(path, r, catalog), _check_revision(path, r), _check_scores(path, r),
+                      _check_predictions(path, r)):
+            problems.extend(check)
+    for path, a in results.aggregate_only:
+        problems.extend(_check_aggregate_only(path, a, catalog))
+    problems.extend(_check_duplicates(results))
+    return problems
+
+
+def validate_path(path: str | Path) -> ValidationReport:
+    results = read_results(path)
+    return ValidationReport(results, validate_results(results))
+
+
+def load_valid(path: str | Path) -> ResultSet:
+    """The result set under ``path``, or :class:`InvalidResultsError` naming every bad file."""
+    report = validate_path(path)
+    if not report.ok:
+        raise InvalidResultsError(report.problems)
+    return report.results
+

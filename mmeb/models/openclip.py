@@ -1,0 +1,61 @@
+"""OpenCLIP models (``open_clip``, optional extra ``mmeb[openclip]``) with the two-tower recipe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mmeb.errors import ConfigError
+from mmeb.models.two_tower import TwoTowerEmbedder
+
+
+class OpenCLIPEmbedder(TwoTowerEmbedder):
+    family = "openclip"
+
+    def __init__(self, model, preprocess, tokenizer, **kwargs: Any):
+        self.preprocess, self.tokenizer = preprocess, tokenizer
+        super().__init__(model, None, **kwargs)
+
+    def _default_max_length(self) -> int:
+        return int(getattr(self.tokenizer, "context_length", 77))
+
+    def prepare(self, inputs, *, task_name: str = "", role: str = "query", **_: Any) -> dict:
+        import torch
+
+        from mmeb.models.two_tower import tower_text
+
+        texts = [tower_text(inp) for inp in inputs]
+        text_rows = [i for i, t in enumerate(texts) if t]
+        image_rows = [i for i, inp in enumerate(inputs) if inp.image is not None]
+        text_rows += [i for i in range(len(inputs)) if i not in text_rows and i not in image_rows]
+        batch: dict[str, Any] = {"n": torch.tensor(len(inputs)), "text_rows": torch.tensor(text_rows, dtype=torch.long),
+                                 "image_rows": torch.tensor(image_rows, dtype=torch.long)}
+        if text_rows:
+            batch["input_ids"] = self.tokenizer([texts[i] for i in text_rows])  # pads/truncates to context_length
+        if image_rows:
+            batch["pixel_values"] = torch.stack([self.preprocess(inputs[i].image.convert("RGB")) for i in image_rows])
+        return batch
+
+    def text_features(self, batch):
+        return self.model.encode_text(batch["input_ids"])
+
+    def image_features(self, pixel_values):
+        return self.model.encode_image(pixel_values)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        base = super().settings
+        base["image_preprocess"] = str(self.preprocess)
+        base["text_padding"] = "context_length (open_clip tokenizer)"
+        return base
+
+
+def load_openclip(entry, *, revision: str, settings: dict[str, Any], device: str, dtype: str | None):
+    try:
+        import open_clip
+    except ImportError as exc:
+        raise ConfigError(f"model {entry.name!r} needs open_clip: pip install 'mmeb[openclip]'") from exc
+    model, preprocess = open_clip.create_model_from_pretrained(f"hf-hub:{entry.hub_id}")
+    tokenizer = open_clip.get_tokenizer(f"hf-hub:{entry.hub_id}")
+    return OpenCLIPEmbedder(model, preprocess, tokenizer, name=entry.name, revision=revision,
+                            metadata=entry.metadata(), device=device, dtype=dtype,
+                            **{k: v for k, v in settings.items() if k in ("normalize",)})

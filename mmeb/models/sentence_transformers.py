@@ -1,0 +1,136 @@
+"""Any sentence-transformers model (``st:<hub id or dir>``), grouped by modality.
+
+Text-only items go in as strings, image-only items as PIL images, image+text items as
+``{"text": ..., "image": ...}`` - each group in its own ``encode`` call, order restored. The text is
+the stored string without the image placeholder (instruction included). Whether the model renders
+inputs through a chat template (sentence-transformers' "message" modality) is recorded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mmeb.errors import ConfigError, MMEBError
+from mmeb.models.protocol import ModelInput
+from mmeb.models.two_tower import tower_text
+
+ST_SETTINGS = ("normalize", "prompt_name", "batch_size")
+
+
+def _modality(inp: ModelInput, text: str):
+    if inp.image is not None and text:
+        return ("image", "text")
+    return "image" if inp.image is not None else "text"
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, model, *, name: str, revision: str | None, metadata: dict[str, Any],
+                 normalize: bool = True, prompt_name: str | None = None, batch_size: int = 32):
+        self.model = model
+        self.name, self.revision, self.metadata = name, revision, metadata
+        self.normalize = normalize
+        self.prompt_name = prompt_name
+        self.batch_size = batch_size
+        self.device = str(model.device)
+
+    @property
+    def image_text_fusion(self) -> str:
+        """Native when the model takes an image+text input (or chat messages); else, like the CLIP-family
+        baselines, the sum of its separate image and text embeddings."""
+        if self.model.supports(("image", "text")) or self.model.supports("message"):
+            return "native ({'text', 'image'} input)"
+        if self.model.supports("image") and self.model.supports("text"):
+            return "sum of separate image and text embeddings"
+        return "unsupported"
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        modalities = [m if isinstance(m, str) else "+".join(m) for m in self.model.modalities]
+        return {
+            "recipe": "sentence-transformers",
+            "text_input": "stored string without the image placeholder (instruction included), stripped",
+            "instruction_placement": "in the text",
+            "image_text_fusion": self.image_text_fusion,
+            "chat_template_applied": "message" in modalities,
+            "supported_modalities": modalities,
+            "prompt_name": self.prompt_name,
+            "normalize": self.normalize,
+            "max_seq_length": getattr(self.model, "max_seq_length", None),
+            "dtype": str(next(self.model.parameters()).dtype).replace("torch.", ""),
+        }
+
+    def to(self, device):
+        self.model.to(device)
+        self.device = str(device)
+        return self
+
+    def encode(self, inputs: list[ModelInput], *, task_name: str = "", role: str = "query", **_: Any):
+        import torch
+
+        groups: dict[Any, list[int]] = {}
+        payloads: list[Any] = []
+        for i, inp in enumerate(inputs):
+            text = tower_text(inp)
+            modality = _modality(inp, text)
+            groups.setdefault(modality, []).append(i)
+            image = inp.image.convert("RGB") if inp.image is not None else None
+            payloads.append({"text": text, "image": image} if modality == ("image", "text")
+                            else image if modality == "image" else text)
+        out: torch.Tensor | None = None
+        for modality, rows in groups.items():
+            group = [payloads[i] for i in rows]
+            if modality == ("image", "text") and self.image_text_fusion.startswith("sum"):
+                emb = self._encode(group, "text", normalize=False) + self._encode(group, "image", normalize=False)
+                emb = torch.nn.functional.normalize(emb, dim=-1) if self.normalize else emb
+            elif self.model.supports(modality) or self.model.supports("message"):
+                emb = self._encode(group, None, normalize=self.normalize)
+            else:
+                raise ConfigError(f"{self.name} cannot encode {modality} inputs (task {task_name}, role {role}); "
+                                  f"it supports {self.model.modalities}")
+            if out is None:
+                out = torch.zeros(len(inputs), emb.shape[-1])
+            out[torch.tensor(rows)] = emb
+        return out if out is not None else torch.empty(0, 0)
+
+    def _encode(self, payloads: list, part: str | None, *, normalize: bool):
+        if part is not None:  # one side of {'text', 'image'} payloads
+            payloads = [p[part] for p in payloads]
+        emb = self.model.encode(payloads, prompt_name=self.prompt_name, batch_size=self.batch_size,
+                                convert_to_tensor=True, normalize_embeddings=normalize, show_progress_bar=False)
+        return emb.float().cpu()
+
+
+def load_sentence_transformer(spec: str, *, revision: str | None, settings: dict[str, Any], device: str,
+                              dtype: str | None, trust_remote_code: bool):
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise ConfigError("st: models need sentence-transformers: pip install 'mmeb[st]'") from exc
+    from mmeb.models.loading import local_revision
+    from mmeb.models.vlm import _torch_dtype
+
+    unknown = set(settings) - set(ST_SETTINGS)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {sorted(unknown)} for a sentence-transformers model; "
+                          f"known: {', '.join(ST_SETTINGS)}")
+    local = Path(spec).expanduser()
+    model_kwargs = {"dtype": _torch_dtype(dtype)} if dtype else {}
+    try:
+        model = SentenceTransformer(str(local) if local.is_dir() else spec, device=device, revision=revision,
+                                    trust_remote_code=trust_remote_code, model_kwargs=model_kwargs or None)
+    except Exception as exc:
+        raise MMEBError(f"could not load sentence-transformers model {spec!r}: {type(exc).__name__}: {exc}") from exc
+    if local.is_dir():
+        name, resolved = local.resolve().name, local_revision(local)
+    else:
+        name, resolved = spec, _st_commit(model) or revision or "main"
+    metadata = {"source": spec, "embedding_dim": model.get_embedding_dimension(),
+                "params": sum(p.numel() for p in model.parameters())}
+    return SentenceTransformerEmbedder(model, name=f"st:{name}", revision=resolved, metadata=metadata, **settings)
+
+
+def _st_commit(model) -> str | None:
+    """The snapshot folder of a Hub-loaded model is its commit hash."""
+    path = getattr(model, "model_card_data", None) and getattr(model.model_card_data, "base_model_revision", None)
+    return path or None

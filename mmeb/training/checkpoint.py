@@ -1,0 +1,77 @@
+"""Checkpoints: the Trainer's resumable ``checkpoint-<step>/`` folders (trainable weights only; the
+Trainer adds optimizer, scheduler, RNG and step) and the final exported model per
+docs/checkpoint-format.md (merged weights + processor + ``mmeb_model.json``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mmeb.errors import ConfigError
+
+TRAINABLE_FILE = "trainable.safetensors"
+
+
+def trainable_state(module) -> dict[str, Any]:
+    # clone: tied weights (embeddings / lm_head) share storage, which safetensors refuses to write
+    return {n: p.detach().cpu().clone().contiguous() for n, p in module.named_parameters() if p.requires_grad}
+
+
+def save_trainable(module, directory: str | Path) -> Path:
+    from safetensors.torch import save_file
+
+    path = Path(directory) / TRAINABLE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(trainable_state(module), str(path))
+    return path
+
+
+def load_trainable(module, directory: str | Path) -> None:
+    """Restore the trainable parameters; the frozen ones come from the (pinned) base model."""
+    from safetensors.torch import load_file
+
+    path = Path(directory) / TRAINABLE_FILE
+    if not path.is_file():
+        raise ConfigError(f"{directory} is not an mmeb training checkpoint (no {TRAINABLE_FILE})")
+    state = load_file(str(path))
+    expected = {n for n, p in module.named_parameters() if p.requires_grad}
+    if set(state) != expected:
+        missing, extra = sorted(expected - set(state))[:3], sorted(set(state) - expected)[:3]
+        raise ConfigError(f"checkpoint {directory} does not match this model (missing {missing}, unexpected {extra}): "
+                          "resume with the same model, lora and dora settings it was written with")
+    module.load_state_dict(state, strict=False)
+
+
+def resolve_resume(resume: str | None, output_dir: str | Path) -> str | None:
+    """"auto": the newest ``checkpoint-*`` in output_dir if there is one; a path: that checkpoint."""
+    if resume is None:
+        return None
+    if resume == "auto":
+        from transformers.trainer_utils import get_last_checkpoint
+
+        out = Path(output_dir)
+        return get_last_checkpoint(str(out)) if out.is_dir() else None
+    if not (Path(resume) / TRAINABLE_FILE).is_file():
+        raise ConfigError(f"resume: {resume} is not an mmeb training checkpoint (expected {TRAINABLE_FILE} in it)")
+    return resume
+
+
+def export_checkpoint(encoder, out_dir: str | Path, *, training: dict[str, Any], data: dict[str, Any]) -> Path:
+    """Write the final model. LoRA/DoRA are merged into the base weights first (a DoRA adapter reloaded
+    by sentence-transformers is silently wrong; merged weights are exact for every loader); the
+    adapter itself is kept under ``adapter/`` for reference. Merging modifies ``encoder`` in place."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model = encoder.model
+    if hasattr(model, "merge_and_unload"):
+        model.save_pretrained(out / "adapter")
+        model = model.merge_and_unload()
+        encoder.model = model
+        if encoder.recipe.lora is not None:
+            encoder.recipe.lora = {**encoder.recipe.lora, "merged": True}
+    model.save_pretrained(out)
+    encoder.processor.save_pretrained(out)
+    encoder.recipe.training = training
+    encoder.recipe.data = data
+    encoder.recipe.save(out)
+    return out

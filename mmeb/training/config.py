@@ -1,0 +1,158 @@
+"""The training configuration: every setting that can change the trained model has a name, a
+default (the paper's where it has one) and is recorded in the checkpoint's ``mmeb_model.json``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mmeb.errors import ConfigError
+
+Backbone = Literal["auto", "qwen2_vl", "llava_next", "phi3_v"]
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    # model
+    model: str = Field(description="Hub id or local directory of the base VLM")
+    model_revision: str | None = None
+    backbone: Backbone = "auto"
+    trust_remote_code: bool = False  # needed for Phi-3.5-V only
+    # data (MMEB-train)
+    train_data: str = "TIGER-Lab/MMEB-train"
+    dataset_revision: str | None = None
+    split: Literal["original", "diverse_instruction"] = "original"
+    subsets: list[str] | dict[str, float] = Field(min_length=1)
+    max_rows_per_subset: int | None = Field(50_000, ge=1)  # the paper's cap
+    hard_negatives: bool = False  # the official trainer loads neg_* but never uses them
+    # output
+    output_dir: str
+    # adaptation: LoRA (paper r=8, alpha=64, dropout=0.1, gaussian init); DoRA only when asked
+    lora: bool = True
+    dora: bool = False
+    lora_r: int = Field(8, ge=1)
+    lora_alpha: int = Field(64, ge=1)
+    lora_dropout: float = Field(0.1, ge=0, lt=1)
+    lora_target_modules: list[str] | None = None  # None: the backbone's language-model projections
+    # objective
+    temperature: float = Field(0.02, gt=0)
+    global_batch_size: int = Field(1024, ge=2)
+    query_chunk_size: int = Field(4, ge=1)
+    target_chunk_size: int = Field(4, ge=1)
+    gradcache: bool = True
+    # optimisation
+    max_steps: int = Field(2000, ge=1)
+    learning_rate: float = Field(2e-5, gt=0)
+    warmup_steps: int = Field(200, ge=0)
+    lr_scheduler: str = "linear"
+    weight_decay: float = 0.0
+    bf16: bool = True
+    gradient_checkpointing: bool = False
+    seed: int = 42
+    # checkpoints / logging
+    save_steps: int = Field(500, ge=1)
+    save_total_limit: int | None = 2
+    resume: str | None = "auto"  # "auto" = the newest checkpoint-* in output_dir, if any
+    logging_steps: int = Field(10, ge=1)
+    # inputs
+    max_length: int | None = None  # tokens; None = no truncation (truncating image tokens breaks the processor)
+    image_resize: tuple[int, int] | None = None  # e.g. [1344, 1344]: v1 Qwen2-VL / LLaVA-NeXT "high"
+    min_pixels: int | None = None  # Qwen2-VL processor caps; None = the processor's own setting
+    max_pixels: int | None = None
+    # a placeholder on a text-only item: the official code kept it as plain text; recorded in the recipe
+    orphan_image_token: Literal["keep_as_text", "drop"] = "keep_as_text"
+    num_workers: int = Field(0, ge=0)
+    # multi-GPU: passed to TrainingArguments as is (see docs/training.md)
+    fsdp: str | None = None
+    fsdp_config: dict[str, Any] | str | None = None
+    deepspeed: str | dict[str, Any] | None = None
+    ddp_timeout: int = 1800
+
+    @field_validator("subsets")
+    @classmethod
+    def _weights_positive(cls, value):
+        if isinstance(value, dict) and any(w <= 0 for w in value.values()):
+            raise ValueError("subset weights must be > 0")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> "TrainConfig":
+        if self.dora and not self.lora:
+            raise ValueError("dora: true needs lora: true (DoRA is a LoRA variant)")
+        return self
+
+    @property
+    def subset_weights(self) -> dict[str, float]:
+        return dict(self.subsets) if isinstance(self.subsets, dict) else {s: 1.0 for s in self.subsets}
+
+    @property
+    def chunk_size(self) -> int:
+        """sentence-transformers' cached loss takes one mini-batch size for every column: the smaller
+        of the two is used, so peak memory stays within both settings (recorded as effective_chunk_size)."""
+        return min(self.query_chunk_size, self.target_chunk_size)
+
+    def per_device_batch_size(self, world_size: int) -> int:
+        if self.global_batch_size % world_size:
+            raise ConfigError(f"global_batch_size {self.global_batch_size} is not divisible by the "
+                              f"{world_size} processes (WORLD_SIZE)")
+        per_device = self.global_batch_size // world_size
+        if self.gradcache:
+            for name in ("query_chunk_size", "target_chunk_size"):
+                if per_device % getattr(self, name):
+                    raise ConfigError(
+                        f"the per-device batch {per_device} (global_batch_size {self.global_batch_size} / "
+                        f"{world_size} processes) is not divisible by {name} {getattr(self, name)}; "
+                        "choose sizes that divide it")
+        return per_device
+
+
+def _parse_value(text: str) -> Any:
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def load_config(source: "TrainConfig | dict | str | Path", overrides: list[str] | dict[str, Any] | None = None) -> TrainConfig:
+    """Build a TrainConfig from a config object, a dict, or a YAML/JSON file, applying ``key=value``
+    overrides (values parsed as YAML, so ``lora=false`` and ``subsets=[A, B]`` work)."""
+    if isinstance(source, TrainConfig):
+        data = source.model_dump()
+    elif isinstance(source, dict):
+        data = dict(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ConfigError(f"training config file {path} not found")
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text()) or {}  # YAML is a superset of JSON
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML/JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
+    items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides or []]
+    for key, value in items:
+        data[key] = _parse_value(value) if isinstance(value, str) and not isinstance(overrides, dict) else value
+    try:
+        return TrainConfig(**data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
+        unknown = [str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden"]
+        hint = ""
+        if unknown:
+            import difflib
+
+            close = {u: difflib.get_close_matches(u, TrainConfig.model_fields, n=1) for u in unknown}
+            hint = " " + " ".join(f"{u!r}: did you mean {c[0]!r}?" for u, c in close.items() if c)
+        raise ConfigError(f"bad training config: {problems}.{hint}") from None
+
+
+def _split(override: str) -> tuple[str, str]:
+    if "=" not in override:
+        raise ConfigError(f"--set expects key=value, got {override!r}")
+    key, value = override.split("=", 1)
+    return key.strip(), value

@@ -1,0 +1,148 @@
+"""``train(config) -> output dir``: the VLM2Vec recipe on the sentence-transformers Trainer (the HF
+Trainer underneath: DDP via torchrun, FSDP / DeepSpeed via its own settings) - no copied loop.
+
+Objective: InfoNCE, logits = cos / tau over the *global* batch (every rank gathers the other ranks'
+embeddings with gradients), optional hard negatives, GradCache (``CachedMultipleNegativesRankingLoss``)
+on one device exactly as on many. Bad input fails here before the model is loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from sentence_transformers import SentenceTransformerTrainer
+
+from mmeb.errors import DataError
+from mmeb.training.checkpoint import export_checkpoint, load_trainable, resolve_resume, save_trainable
+from mmeb.training.config import TrainConfig, load_config
+
+logger = logging.getLogger(__name__)
+
+
+class VLM2VecTrainer(SentenceTransformerTrainer):
+    """Checkpoints hold the trainable weights only (a LoRA run writes megabytes, not the base model)."""
+
+    def _save(self, output_dir: str | None = None, state_dict=None) -> None:
+        save_trainable(self.model, output_dir or self.args.output_dir)
+
+    def _load_from_checkpoint(self, checkpoint_path: str, model=None) -> None:
+        load_trainable(self.model, checkpoint_path)
+
+
+def build_loss(st_model, config: TrainConfig):
+    """GradCache or the plain in-batch loss - the same objective, chosen by ``config.gradcache``."""
+    from sentence_transformers.sentence_transformer.losses import (CachedMultipleNegativesRankingLoss,
+                                                                   MultipleNegativesRankingLoss)
+
+    from mmeb.training.encoder import masked_dot
+
+    # one process: nothing to gather (the loss is identical); several: negatives from every rank
+    gather = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    common = dict(scale=1.0 / config.temperature, similarity_fct=masked_dot, gather_across_devices=gather)
+    if config.gradcache:
+        return CachedMultipleNegativesRankingLoss(st_model, mini_batch_size=config.chunk_size, **common)
+    return MultipleNegativesRankingLoss(st_model, **common)
+
+
+def training_arguments(config: TrainConfig, per_device_batch: int):
+    from sentence_transformers import SentenceTransformerTrainingArguments
+
+    return SentenceTransformerTrainingArguments(
+        output_dir=config.output_dir,
+        per_device_train_batch_size=per_device_batch,
+        gradient_accumulation_steps=1,  # accumulation adds no negatives: GradCache is the way to big batches
+        max_steps=config.max_steps,
+        learning_rate=config.learning_rate,
+        warmup_steps=config.warmup_steps,
+        lr_scheduler_type=config.lr_scheduler,
+        weight_decay=config.weight_decay,
+        bf16=config.bf16,
+        gradient_checkpointing=config.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False} if config.gradient_checkpointing else None,
+        seed=config.seed,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
+        logging_steps=config.logging_steps,
+        dataloader_num_workers=config.num_workers,
+        dataloader_drop_last=True,  # every step sees the full global batch
+        remove_unused_columns=False,
+        report_to="none",
+        ddp_find_unused_parameters=True,  # a text-only chunk leaves the vision tower unused
+        ddp_timeout=config.ddp_timeout,
+        fsdp=config.fsdp or "",
+        fsdp_config=config.fsdp_config,
+        deepspeed=config.deepspeed,
+    )
+
+
+def _validate(config, overrides):
+    """Every check that needs no model weights: config, world size vs batch vs chunks, backbone,
+    subsets, images of every selected row, resume path."""
+    from mmeb.training.data import load_train_data
+    from mmeb.training.model import detect_backbone
+
+    config = load_config(config, overrides)
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    per_device = config.per_device_batch_size(world_size)
+    backbone = detect_backbone(config)
+    data = load_train_data(config.train_data, config.subset_weights, split=config.split,
+                           revision=config.dataset_revision, max_rows_per_subset=config.max_rows_per_subset,
+                           hard_negatives=config.hard_negatives, seed=config.seed)
+    if len(data.pairs) < config.global_batch_size:
+        raise DataError(f"the selected training data has {len(data.pairs)} rows, fewer than one global batch "
+                        f"({config.global_batch_size}); lower global_batch_size or add data")
+    resume = resolve_resume(config.resume, config.output_dir)
+    return config, world_size, per_device, backbone, data, resume
+
+
+def check(config: "TrainConfig | dict | str | Path", overrides: list[str] | None = None) -> str:
+    """Validate without training; returns a one-line summary."""
+    config, world_size, per_device, backbone, data, resume = _validate(config, overrides)
+    return (f"{backbone}, {data.provenance['rows']} rows from {len(data.provenance['rows_per_subset'])} subset(s), "
+            f"{world_size} process(es) x {per_device}, resume={resume}")
+
+
+def train(config: "TrainConfig | dict | str | Path", overrides: list[str] | None = None) -> Path:
+    """Train a VLM2Vec model; return the output directory holding the exported checkpoint."""
+    from datasets import Dataset
+
+    from mmeb.training.model import build_st_model
+
+    config, world_size, per_device, backbone, data, resume = _validate(config, overrides)
+
+    st_model, encoder = build_st_model(config, backbone)
+    loss = build_loss(st_model, config)
+    logger.info("VLM2Vec training: %s, %d process(es) x %d rows, GradCache %s (chunk %d), tau %.3g, resume %s",
+                backbone, world_size, per_device, "on" if config.gradcache else "off", config.chunk_size,
+                config.temperature, resume)
+    from mmeb.training.collate import VLM2VecCollator
+
+    trainer = VLM2VecTrainer(
+        model=st_model, args=training_arguments(config, per_device),
+        train_dataset=Dataset.from_dict({"pair": list(range(len(data.pairs)))}),
+        loss=loss, data_collator=VLM2VecCollator(data, hard_negatives=config.hard_negatives),
+    )
+    result = trainer.train(resume_from_checkpoint=resume)
+    out = Path(config.output_dir)
+    if trainer.is_world_process_zero():
+        record = _training_record(config, world_size, per_device, trainer, result)
+        record["effective"]["resumed_from"] = resume
+        export_checkpoint(encoder, out, training=record, data=data.provenance)
+    return out
+
+
+def _training_record(config: TrainConfig, world_size: int, per_device: int, trainer, result) -> dict[str, Any]:
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    return {
+        "config": config.model_dump(mode="json"),
+        "effective": {"world_size": world_size, "per_device_batch_size": per_device,
+                      "gradcache_chunk_size": config.chunk_size if config.gradcache else None,
+                      "loss": "InfoNCE over the global batch (cached MNRL, gather_across_devices)",
+                      "steps": trainer.state.global_step},
+        "loss_history": losses,
+        "train_loss": getattr(result, "training_loss", None),
+    }

@@ -1,0 +1,39 @@
+"""st:<dir>: modality grouping, order restored, chat-template flag, image+text fusion recorded."""
+
+import pytest
+import torch
+from model_helpers import image
+
+from mmeb.models import load_model
+from mmeb.models.protocol import ModelInput
+
+
+@pytest.fixture(scope="module")
+def st_dir(tiny_dir, tmp_path_factory):
+    from sentence_transformers import SentenceTransformer
+
+    out = tmp_path_factory.mktemp("st") / "tiny-st-clip"
+    SentenceTransformer(str(tiny_dir("tiny-clip")), device="cpu").save(str(out))
+    return out
+
+
+def test_st_dir_encodes_every_modality_in_order(st_dir, mixed_inputs):
+    model = load_model(f"st:{st_dir}", device="cpu")
+    out = model.encode(mixed_inputs, task_name="T", role="query")
+    alone = torch.cat([model.encode([x], task_name="T", role="query") for x in mixed_inputs])
+    torch.testing.assert_close(out, alone, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out.norm(dim=-1), torch.ones(len(mixed_inputs)))
+    assert model.name == "st:tiny-st-clip" and model.revision.startswith("local-")
+    assert model.settings["chat_template_applied"] is False
+    assert model.settings["image_text_fusion"].startswith("sum")
+
+
+def test_st_text_is_the_stored_string_without_placeholder(st_dir):
+    model = load_model(f"st:{st_dir}", device="cpu")
+    via_adapter = model.encode([ModelInput("Find:", "a cat", None, "Find: a cat\n")], task_name="T", role="query")
+    direct = model.model.encode(["Find: a cat"], convert_to_tensor=True, normalize_embeddings=True)
+    torch.testing.assert_close(via_adapter[0], direct[0].float())
+
+
+def test_modules_json_dir_loads_as_st_without_prefix(st_dir):
+    assert type(load_model(str(st_dir), device="cpu")).__name__ == "SentenceTransformerEmbedder"

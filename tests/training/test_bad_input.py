@@ -1,0 +1,76 @@
+"""Bad input fails with a clear message before any model weights are loaded; the CLI prints it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mmeb.errors import ConfigError, DataError, UnknownNameError
+from mmeb.training.trainer import check
+
+from conftest import generated_subsets
+
+
+def _cfg(model, layout, tmp_path, **kw):
+    return dict(model=str(model), train_data=str(layout), subsets=["VOC2007"], output_dir=str(tmp_path / "o"),
+                global_batch_size=8, query_chunk_size=4, target_chunk_size=4) | kw
+
+
+@pytest.fixture(autouse=True)
+def _no_model_loading(monkeypatch):
+    """Any attempt to load weights fails the test: every check must come first."""
+    import transformers
+
+    def refuse(*a, **k):
+        raise AssertionError("model weights loaded before the input was validated")
+
+    monkeypatch.setattr(transformers.AutoModelForImageTextToText, "from_pretrained", refuse)
+
+
+def test_valid_config_passes_the_check(tiny_qwen2vl, train_layout, tmp_path):
+    assert "qwen2_vl, 24 rows" in check(_cfg(tiny_qwen2vl, train_layout, tmp_path))
+
+
+@pytest.mark.parametrize("change, error, message", [
+    ({"subsets": ["VOC2070"]}, UnknownNameError, "Did you mean: VOC2007"),
+    ({"subsets": {"VOC2007": 1.0, "NIGHTS": 1.0}}, UnknownNameError, "NIGHTS"),
+    ({"backbone": "qwen3_vl"}, ConfigError, "backbone"),
+    ({"lora_rank": 8}, ConfigError, "did you mean 'lora_r'"),
+    ({"global_batch_size": 10}, ConfigError, "not divisible by query_chunk_size 4"),
+    ({"global_batch_size": 32}, DataError, "fewer than one global batch"),
+    ({"dora": True, "lora": False}, ConfigError, "dora"),
+    ({"hard_negatives": True, "subsets": ["MSCOCO_t2i"]}, DataError, "no neg_text"),
+    ({"resume": "/nonexistent/checkpoint-3"}, ConfigError, "not an mmeb training checkpoint"),
+])
+def test_bad_inputs_are_refused_up_front(tiny_qwen2vl, train_layout, tmp_path, change, error, message):
+    with pytest.raises(error, match=message):
+        check(_cfg(tiny_qwen2vl, train_layout, tmp_path, **change))
+
+
+def test_model_that_is_not_a_vlm2vec_backbone(tmp_path, train_layout):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    with pytest.raises(ConfigError, match="model_type 'bert'.*not a VLM2Vec backbone"):
+        check(_cfg(tmp_path / "m", train_layout, tmp_path))
+
+
+def test_missing_image_in_selected_rows(tiny_qwen2vl, tmp_path):
+    from mmeb.training.layout import write_train_layout
+
+    subsets, images = generated_subsets(8)
+    del images[subsets["VOC2007"][5]["qry_image_path"]]
+    root = write_train_layout(tmp_path / "d", subsets, images, check_images=False)
+    with pytest.raises(DataError, match="VOC2007.*row 5"):
+        check(_cfg(tiny_qwen2vl, root, tmp_path))
+
+
+def test_cli_reports_bad_config_in_one_line(tiny_qwen2vl, train_layout, tmp_path, capsys):
+    from mmeb.cli import main
+
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("\n".join(f"{k}: {json.dumps(v)}" for k, v in _cfg(tiny_qwen2vl, train_layout, tmp_path).items()))
+    assert main(["train", "--config", str(cfg), "--check"]) == 0
+    assert "ok: qwen2_vl" in capsys.readouterr().out
+    assert main(["train", "--config", str(cfg), "--set", "temprature=0.05"]) == 2
+    assert "did you mean 'temperature'" in capsys.readouterr().err
