@@ -37,7 +37,7 @@ TRAINING: dict[str, Any] = {
     "query_chunk_size": 32,
     "target_chunk_size": 32,
     "gradcache": True,
-    "learning_rate": 1e-3,
+    "learning_rate": 2e-3,  # random init: far above the paper's fine-tuning rate (tuned: 1e-3 gave +25, 2e-3 +30 OOD points)
     "warmup_steps": 20,
     "lr_scheduler": "linear",
     "weight_decay": 0.0,
@@ -46,7 +46,7 @@ TRAINING: dict[str, Any] = {
     "logging_steps": 10,
     "num_workers": 0,
 }
-DEFAULT_STEPS = 300
+DEFAULT_STEPS = 400
 
 TRAINED = "demo-qwen2vl-tiny-trained"
 UNTRAINED = "demo-qwen2vl-tiny-untrained"
