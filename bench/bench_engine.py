@@ -146,6 +146,10 @@ def engine_run(model, data_dir: Path, args, cache_dir: str | None, output_dir: s
     return report, wall
 
 
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="clip-vit-b-16", help="mmeb.models.random_init preset")
@@ -174,20 +178,25 @@ def main(argv=None) -> int:
     model_dir = Path(args.model_dir) if args.model_dir else build(
         args.preset, work_dir / "model", device=str(device) if device.type == "cuda" else None)
     setup_s = time.perf_counter() - t0
+    log(f"workload + model ready in {setup_s:.1f} s")
     model = load_model(str(model_dir), device=str(device))
     model = model.to(device) or model
     work = unique_items(data_dir)
     n_items = sum(len(t["query"]) + len(t["candidate"]) for t in work.values())
     n_images = sum(sum(item.has_image for item in t[role]) for t in work.values() for role in ("query", "candidate"))
 
+    log(f"model loaded; {n_items} unique items; (a) cold run")
     cold_report, cold_wall = engine_run(model, data_dir, args, str(work_dir / "cache"), str(work_dir / "results"))
+    log(f"(a) cold run {cold_wall:.1f} s; warm rerun")
     warm_report, warm_wall = engine_run(model, data_dir, args, str(work_dir / "cache"), str(work_dir / "results"))
     results = cold_report.results
     task_s = sum(r.timings.total_s for r in results)
     encode_s = sum(r.timings.encode_s for r in results)
     rank_s = sum(r.timings.rank_s for r in results)
     options = EncodeOptions(batch_size=args.batch_size, num_workers=args.num_workers, device=device)
+    log("(b) forward ceiling")
     ceiling_s = forward_ceiling(model, work, options)
+    log(f"(b) {ceiling_s:.1f} s; (c) official-style loop")
     official_s = official_style(model, work, device)
 
     numbers = {
