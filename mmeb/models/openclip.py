@@ -21,18 +21,14 @@ class OpenCLIPEmbedder(TwoTowerEmbedder):
     def prepare(self, inputs, *, task_name: str = "", role: str = "query", **_: Any) -> dict:
         import torch
 
-        from mmeb.models.two_tower import tower_text
+        from mmeb.models.two_tower import tower_rows
 
-        texts = [tower_text(inp) for inp in inputs]
-        text_rows = [i for i, t in enumerate(texts) if t]
-        image_rows = [i for i, inp in enumerate(inputs) if inp.image is not None]
-        text_rows += [i for i in range(len(inputs)) if i not in text_rows and i not in image_rows]
-        batch: dict[str, Any] = {"n": torch.tensor(len(inputs)), "text_rows": torch.tensor(text_rows, dtype=torch.long),
-                                 "image_rows": torch.tensor(image_rows, dtype=torch.long)}
-        if text_rows:
-            batch["input_ids"] = self.tokenizer([texts[i] for i in text_rows])  # pads/truncates to context_length
-        if image_rows:
-            batch["pixel_values"] = torch.stack([self.preprocess(inputs[i].image.convert("RGB")) for i in image_rows])
+        texts, batch = tower_rows(inputs)
+        if texts:
+            batch["input_ids"] = self.tokenizer(texts)  # pads/truncates to context_length
+        if len(batch["image_rows"]):
+            batch["pixel_values"] = torch.stack([self.preprocess(inputs[i].image.convert("RGB"))
+                                                 for i in batch["image_rows"].tolist()])
         return batch
 
     def text_features(self, batch):

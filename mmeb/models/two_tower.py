@@ -19,6 +19,21 @@ def tower_text(inp: ModelInput) -> str:
     return inp.raw_text.replace(IMAGE_PLACEHOLDER, "").strip()
 
 
+def tower_rows(inputs: list[ModelInput]) -> tuple[list[str], dict]:
+    """Split a batch between the towers: the text-tower strings, and a batch dict with the row indices that
+    each tower fills (an input with both is the sum of the two). An input with neither text nor image
+    encodes the empty string, as the reference collators did."""
+    import torch
+
+    texts = [tower_text(inp) for inp in inputs]
+    text_rows = [i for i, t in enumerate(texts) if t]
+    image_rows = [i for i, inp in enumerate(inputs) if inp.image is not None]
+    text_rows += [i for i in range(len(inputs)) if i not in text_rows and i not in image_rows]
+    batch = {"n": torch.tensor(len(inputs)), "text_rows": torch.tensor(text_rows, dtype=torch.long),
+             "image_rows": torch.tensor(image_rows, dtype=torch.long)}
+    return [texts[i] for i in text_rows], batch
+
+
 class TwoTowerEmbedder:
     """Shared mechanics: split a batch into text rows and image rows, run each tower once, fuse by sum."""
 
@@ -82,22 +97,14 @@ class TwoTowerEmbedder:
         return self
 
     def prepare(self, inputs: list[ModelInput], *, task_name: str = "", role: str = "query", **_: Any) -> dict:
-        import torch
-
-        texts = [tower_text(inp) for inp in inputs]
-        text_rows = [i for i, t in enumerate(texts) if t]
-        image_rows = [i for i, inp in enumerate(inputs) if inp.image is not None]
-        # neither text nor image: encode the empty string, as the reference collators did
-        text_rows += [i for i in range(len(inputs)) if i not in text_rows and i not in image_rows]
-        batch: dict[str, Any] = {"n": torch.tensor(len(inputs)), "text_rows": torch.tensor(text_rows, dtype=torch.long),
-                                 "image_rows": torch.tensor(image_rows, dtype=torch.long)}
-        if text_rows:
+        texts, batch = tower_rows(inputs)
+        if texts:
             tok = self.processor.tokenizer(
-                [texts[i] for i in text_rows], padding=self.text_padding, truncation=True,
+                texts, padding=self.text_padding, truncation=True,
                 max_length=self.max_length, return_tensors="pt")
             batch.update({k: v for k, v in tok.items() if k in ("input_ids", "attention_mask")})
-        if image_rows:
-            images = [inputs[i].image.convert("RGB") for i in image_rows]
+        if len(batch["image_rows"]):
+            images = [inputs[i].image.convert("RGB") for i in batch["image_rows"].tolist()]
             batch["pixel_values"] = self.processor.image_processor(images=images, return_tensors="pt")["pixel_values"]
         return batch
 
