@@ -15,12 +15,15 @@ if [ "${SMOKE:-0}" = 1 ]; then
 else
   DEV=cuda CLIP=clip-vit-l-14 QWEN=qwen2vl-2b NQ_CLIP=1000 NQ_QWEN=200 TRAIN_B=256 RATIO_B=32 IMG=448 WORKERS=8
 fi
+STEPS=${STEPS:-"1 2a 2b 3a 3b"}   # a subset, e.g. STEPS="2a 3b", when device time is short
+want() { [[ " $STEPS " == *" $1 "* ]]; }
 step() { echo; echo "=== $1 ($(date +%T))"; }
 
 step "machine"
 (nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || echo "no nvidia-smi") | tee "$OUT/gpu.txt"
 python -c "import torch, transformers, sys; print('python', sys.version.split()[0], 'torch', torch.__version__, 'transformers', transformers.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$OUT/gpu.txt"
 
+if want 1; then
 step "1. tiny Qwen2-VL: bf16 on $DEV vs fp32 CPU"
 timeout 60 python - "$DEV" <<'PY' 2>&1 | tee "$OUT/tiny_bf16_check.txt"
 import sys, tempfile
@@ -37,24 +40,34 @@ print("dtype", acc.settings["dtype"], "attn", acc.settings.get("attn_implementat
 assert dev == "cpu" or acc.settings["dtype"] == "bfloat16"
 assert cos.min() > 0.98
 PY
+fi
 
+if want 2a; then
 step "2a. engine bench: $CLIP, $NQ_CLIP queries/task"
 timeout 140 python bench/bench_engine.py --preset "$CLIP" --device "$DEV" --n-queries "$NQ_CLIP" --batch-size 128 \
   --num-workers "$WORKERS" --work-dir "$WORK/engine-clip" --json-out "$OUT/bench_engine_clip.json" 2>&1 | tail -25 | tee "$OUT/bench_engine_clip.txt"
+fi
 
+if want 2b; then
 step "2b. engine bench: $QWEN, $NQ_QWEN queries/task"
-timeout 140 python bench/bench_engine.py --preset "$QWEN" --device "$DEV" --n-queries "$NQ_QWEN" --batch-size 16 \
+timeout "${QWEN_ENGINE_TIMEOUT:-140}" python bench/bench_engine.py --preset "$QWEN" --device "$DEV" --n-queries "${NQ_QWEN_OVERRIDE:-$NQ_QWEN}" --batch-size 16 \
   --num-workers "$WORKERS" --work-dir "$WORK/engine-qwen" --json-out "$OUT/bench_engine_qwen.json" 2>&1 | tail -25 | tee "$OUT/bench_engine_qwen.txt"
+fi
 
 QWEN_DIR="$WORK/engine-qwen/model"
 [ -f "$QWEN_DIR/config.json" ] || QWEN_DIR=""
+if want 3a; then
 step "3a. trainer: $QWEN + LoRA, batch $TRAIN_B, GradCache chunk 8"
 timeout 140 python bench/bench_gradcache.py --device "$DEV" --preset "$QWEN" ${QWEN_DIR:+--model-dir "$QWEN_DIR"} --lora \
   $([ "$DEV" = cuda ] && echo --bf16) --batch-sizes "$TRAIN_B" --modes gradcache --chunk 8 --steps 3 --image-size "$IMG" \
   --timeout 130 --json-out "$OUT/bench_train_b${TRAIN_B}.json" 2>&1 | tail -15 | tee "$OUT/bench_train_big.txt"
+fi
 
+if want 3b; then
 step "3b. trainer: GradCache / plain step time at batch $RATIO_B"
 timeout 85 python bench/bench_gradcache.py --device "$DEV" --preset "$QWEN" ${QWEN_DIR:+--model-dir "$QWEN_DIR"} --lora \
   $([ "$DEV" = cuda ] && echo --bf16) --batch-sizes "$RATIO_B" --modes gradcache,plain --chunk 8 --steps 3 --image-size "$IMG" \
   --timeout 40 --json-out "$OUT/bench_train_ratio.json" 2>&1 | tail -15 | tee "$OUT/bench_train_ratio.txt"
+fi
+
 step "done"

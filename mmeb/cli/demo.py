@@ -25,6 +25,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    import sys
     from pathlib import Path
 
     from rich.console import Console
@@ -41,7 +42,7 @@ def run(args) -> int:
     config = DemoConfig(out_dir=Path(args.out), seed=args.seed, steps=args.steps, threads=args.threads,
                         progress=not args.no_progress)
     outcome = run_demo(config, console)
-    out = Console()
+    out = Console(width=None if sys.stdout.isatty() else 130)  # a piped table is not squeezed to 80 columns
     out.print(overview_table(outcome.board))
     out.print(f"trained minus untrained, mean hit@1 over the {len(OOD_TASKS)} OOD tasks: "
               f"{outcome.ood_gain_points:+.1f} points")
@@ -58,7 +59,7 @@ def overview_table(board):
     from mmeb.leaderboard.aggregate import GROUP_LABELS
 
     table = Table(title=f"{board.benchmark} benchmark: hit@1 (%)")
-    table.add_column("Model")
+    table.add_column("Model", no_wrap=True)
     for group, tasks in board.task_groups.items():
         table.add_column(f"{GROUP_LABELS.get(group, group)} ({len(tasks)})", justify="right")
     for row in board.rows:

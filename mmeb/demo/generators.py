@@ -82,9 +82,12 @@ def image_target(instruction: str = T.IMAGE_TARGET) -> str:
     return f"{IMAGE_PLACEHOLDER}\n{instruction}\n"
 
 
+#: how captions and questions name a column of a scene
+WHERE = {"left": "on the left", "middle": "in the middle", "right": "on the right"}
+
+
 def caption(scene: S.Scene) -> str:
-    where = {"left": "on the left", "middle": "in the middle", "right": "on the right"}
-    text = " and ".join(f"a {s.size} {s.colour} {s.shape} {where[s.column]}" for s in scene.shapes)
+    text = " and ".join(f"a {s.size} {s.colour} {s.shape} {WHERE[s.column]}" for s in scene.shapes)
     return text[0].upper() + text[1:] + "."
 
 
@@ -157,7 +160,6 @@ _COUNTS = ["one", "two", "three"]
 def gen_scene_qa(ctx: Context, n: int, about_unseen: bool = False) -> list[Example]:
     colours, shapes = list(S.COLOURS), list(S.SHAPES)
     labels = [label(c) for c in (ctx.seen + ctx.unseen if about_unseen else ctx.seen)]
-    where = {"left": "on the left", "middle": "in the middle", "right": "on the right"}
     out = []
     for _ in range(n):
         must = ctx.rng.choice(ctx.unseen) if about_unseen else None
@@ -170,7 +172,7 @@ def gen_scene_qa(ctx: Context, n: int, about_unseen: bool = False) -> list[Examp
         elif kind == "shape":
             q, a, same = f"What shape is {target.colour}?", target.shape, shapes
         elif kind == "where":
-            q, a, same = f"What is {where[target.column]}?", target.label, labels
+            q, a, same = f"What is {WHERE[target.column]}?", target.label, labels
         else:
             q, a, same = "How many shapes are there?", _COUNTS[len(scene.shapes) - 1], _COUNTS
         path = ctx.bank.add(S.render(scene))
@@ -253,7 +255,6 @@ def _crop_scenes(ctx: Context, n: int) -> list[tuple[S.Scene, str, list[str]]]:
 
 def gen_grounding(ctx: Context, n: int, refexp: bool = False) -> list[Example]:
     crops = _crop_scenes(ctx, n)
-    where = {"left": "on the left", "middle": "in the middle", "right": "on the right"}
     all_crops = [(s.label, path) for sc, _, paths in crops for s, path in zip(sc.shapes, paths)]
     target_text = image_target(T.CROP_TARGET)
     out = []
@@ -261,7 +262,7 @@ def gen_grounding(ctx: Context, n: int, refexp: bool = False) -> list[Example]:
         i = ctx.rng.randrange(len(scene.shapes))
         obj = scene.shapes[i]
         if refexp:
-            text = image_query(T.REFEXP, f'"the {obj.size} {obj.label} {where[obj.column]}"')
+            text = image_query(T.REFEXP, f'"the {obj.size} {obj.label} {WHERE[obj.column]}"')
         else:
             instruction = T.GROUND_EVAL if ctx.split == "eval" else T.GROUND_TRAIN
             text = image_query(instruction, f'"{obj.label}"')

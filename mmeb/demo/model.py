@@ -104,7 +104,7 @@ def is_trained(path: Path, steps: int) -> bool:
     if not (recipe.is_file() and _is_built(path)):
         return False
     training = json.loads(recipe.read_text(encoding="utf-8")).get("training") or {}
-    return training.get("max_steps") == steps
+    return (training.get("config") or {}).get("max_steps") == steps  # the trainer records its full config
 
 
 def train_reference(config: dict[str, Any]) -> Path:

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mmeb.demo import model as M
 from mmeb.demo import tasks as T
 from mmeb.demo.benchmark import BenchmarkConfig, write_benchmark
-from mmeb.errors import ConfigError
+from mmeb.errors import ConfigError, MMEBError
 
 STATE_FILE = "demo.json"
 
@@ -92,19 +93,13 @@ class Demo:
         self.seconds: dict[str, float] = {}
         self.manifest: dict[str, Any] = {}
 
+    @contextmanager
     def _step(self, title: str):
-        demo = self
-
-        class _Timer:
-            def __enter__(self):
-                demo.console.rule(f"[bold]{title}")
-                self.t0 = time.perf_counter()
-
-            def __exit__(self, *exc):
-                demo.seconds[title] = round(time.perf_counter() - self.t0, 1)
-                demo.console.print(f"[dim]{title}: {demo.seconds[title]:.1f} s")
-
-        return _Timer()
+        self.console.rule(f"[bold]{title}")
+        started = time.perf_counter()
+        yield
+        self.seconds[title] = round(time.perf_counter() - started, 1)
+        self.console.print(f"[dim]{title}: {self.seconds[title]:.1f} s")
 
     # ------------------------------------------------------------------ steps
 
@@ -148,7 +143,7 @@ class Demo:
                                        progress=self.config.progress)
                 report = run_evaluation(str(path), list(T.TASK_NAMES), settings)
                 if report.failures:
-                    raise ConfigError(f"evaluating {path.name} failed on "
+                    raise MMEBError(f"evaluating {path.name} failed on "
                                       + "; ".join(f"{t}: {e}" for t, e in report.failures.items()))
 
     def leaderboard(self):
@@ -189,6 +184,3 @@ class Demo:
 def run_demo(config: DemoConfig = DemoConfig(), console=None) -> DemoOutcome:
     return Demo(config, console).run()
 
-
-def config_record(config: DemoConfig) -> dict[str, Any]:
-    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}

@@ -10,27 +10,31 @@ from mmeb.demo import model as M
 from mmeb.demo import tasks as T
 from mmeb.demo.pipeline import DemoConfig, run_demo, trained_name
 
-#: a shorter run than the command's default; still must clear the demo's +20 point bar
-FAST_STEPS = 150
+#: the command's defaults. Shorter runs were measured to be unreliable: 300 steps gave +23.0 points (seed 1)
+#: but +18.0 (seed 0); 400 steps gave +29.8 (seed 0) and +35.2 (seed 2). Takes ~3.5 min on 2 busy cores.
+STEPS, SEED = M.DEFAULT_STEPS, 0
 
 
 @pytest.mark.slow
 def test_trained_beats_untrained_on_ood_and_rerun_reuses_everything(tmp_path):
-    config = DemoConfig(out_dir=tmp_path / "demo", seed=1, steps=FAST_STEPS, progress=False)
+    config = DemoConfig(out_dir=tmp_path / "demo", seed=SEED, steps=STEPS, progress=False)
     outcome = run_demo(config)
 
-    trained = trained_name(FAST_STEPS)
+    trained = trained_name(STEPS)
     assert set(outcome.scores) == {trained, M.UNTRAINED, M.TWO_TOWER}
     assert all(set(s) == set(T.TASK_NAMES) for s in outcome.scores.values())
+    print(f"OOD gain {outcome.ood_gain_points:.1f} points; seconds {outcome.seconds}")
     assert outcome.ood_gain_points >= 20, outcome.ood_means
 
     board = json.loads((outcome.leaderboard_dir / "leaderboard.json").read_text())
     assert "synthetic" in json.dumps(board)
     assert outcome.page.is_file() and trained in outcome.page.read_text()
     result = json.loads(next((outcome.results_dir / trained).rglob("SynShapes-Unseen.json")).read_text())
-    assert result["dataset"]["revision"].startswith("synthetic-seed1-")
+    assert result["dataset"]["revision"].startswith(f"synthetic-seed{SEED}-")
 
-    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file() and "leaderboard" not in p.parts}
+    # the engine refreshes model_meta.json (load time, device) on every run; nothing else may change
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")
+              if p.is_file() and "leaderboard" not in p.parts and p.name != "model_meta.json"}
     again = run_demo(config)
     assert again.scores == outcome.scores
     changed = [p for p, t in stamps.items() if p.exists() and p.stat().st_mtime_ns != t]
