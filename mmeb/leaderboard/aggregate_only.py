@@ -9,9 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mmeb.results.io import AGGREGATES_FILE  # noqa: F401  (re-exported; the tree's file names live in io)
 from mmeb.results.schema import ModelInfo, Published
-
-AGGREGATES_FILE = "aggregates.json"
 
 #: Aggregate columns in display order. Meta-task keys equal TaskMetadata.meta_task values.
 GROUP_KEYS = ("overall", "IND", "OOD", "classification", "vqa", "retrieval", "grounding")

@@ -16,10 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from mmeb.leaderboard.aggregate_only import AGGREGATES_FILE, AggregateOnlyResult
+from mmeb.results.io import ERROR_SUFFIX, MODEL_META
 from mmeb.results.schema import TaskResult
-
-MODEL_META = "model_meta.json"  # same names as mmeb.results.io (kept light: no import of the writer)
-ERROR_SUFFIX = ".error.json"
 
 
 @dataclass(frozen=True)

@@ -92,11 +92,15 @@ def read_complete(path: str | os.PathLike) -> TaskResult | None:
         return None
 
 
+AGGREGATES_FILE = "aggregates.json"  # published aggregate-only rows (mmeb.leaderboard.aggregate_only)
+
+
 def load_results(directory: str | os.PathLike) -> list[TaskResult]:
-    """Every result file under ``directory`` (recursively), skipping model metadata and error records."""
+    """Every task result under ``directory`` (recursively), skipping model metadata, error records and
+    aggregate-only rows. (``mmeb.leaderboard.load`` reads a tree with every kind of file and reports problems.)"""
     results = []
     for path in sorted(Path(directory).rglob("*.json")):
-        if path.name == MODEL_META or path.name.endswith(ERROR_SUFFIX):
+        if path.name in (MODEL_META, AGGREGATES_FILE) or path.name.endswith(ERROR_SUFFIX):
             continue
         results.append(load_result(path))
     return results
