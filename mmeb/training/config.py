@@ -43,6 +43,10 @@ class TrainConfig(BaseModel):
     query_chunk_size: int = Field(4, ge=1)
     target_chunk_size: int = Field(4, ge=1)
     gradcache: bool = True
+    # host RAM (GiB, per process and batch) that keeps each chunk's processed CPU tensors between the two
+    # GradCache passes, so the processor runs once per chunk; chunks past it are processed again.
+    # Speed only: results are identical. Qwen2-VL at 448 px ~ 5 MB per image, at 1344 px ~ 43 MB.
+    chunk_cache_gib: float = Field(8.0, ge=0)
     # optimisation
     max_steps: int = Field(2000, ge=1)
     learning_rate: float = Field(2e-5, gt=0)

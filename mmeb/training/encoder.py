@@ -6,6 +6,12 @@ collects the column and GradCache slices it per chunk like any token tensor. Onl
 are images decoded and the processor run: a 1024 batch of high-resolution images is never padded and
 tensorised at once, and both GradCache passes see exactly the same inputs.
 
+Processing stays off the critical path (see :class:`ChunkMemo`): it runs on one background thread that
+prepares the *next* chunk while the current one computes, and each chunk's CPU tensors are kept in
+host memory between GradCache's no-grad pass and its gradient pass, within a byte budget per batch
+(``TrainConfig.chunk_cache_gib``), so the processor runs once per chunk per step instead of twice.
+Only CPU tensors are kept: the device still holds one chunk at a time.
+
 Representation (docs/checkpoint-format.md): the raw string with ``<|image_1|>`` swapped for the
 backbone's image token (no chat template), the final post-norm hidden state of the base model at
 the last non-pad token, L2-normalised. A ``None`` input (a row without a hard negative) embeds to
@@ -15,6 +21,8 @@ the zero vector, which :func:`masked_dot` turns into a logit of -inf: it takes n
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +93,7 @@ class VLM2VecEncoder(InputModule):
                 raws.append(RawInput((prompt or "") + item.get("text", ""), item.get("image")))
             else:  # a bare image: the placeholder stands for it
                 raws.append(RawInput(IMAGE_PLACEHOLDER + "\n", item))
-        return raw_features(raws)
+        return raw_features(raws, memo=False)
 
     def _decode(self, image):
         from PIL import Image
@@ -110,31 +118,59 @@ class VLM2VecEncoder(InputModule):
         out = self.processor(**kwargs)
         return {k: v for k, v in out.items() if isinstance(v, torch.Tensor)}
 
+    def prepare(self, raws: list[RawInput | None]) -> PreparedChunk:
+        """Decode + process the present rows of a chunk into CPU tensors (runs on the prep thread)."""
+        present = [i for i, r in enumerate(raws) if r is not None]
+        return PreparedChunk(present, self.process([raws[i] for i in present]) if present else None)
+
+    def _submit(self, raws: list[RawInput | None]) -> Future:
+        return _prep_pool().submit(self.prepare, raws)
+
+    def _chunk(self, features: dict[str, Any]) -> PreparedChunk:
+        positions = features["input_ids"].tolist()
+        inputs = features["inputs"]
+        memo: ChunkMemo | None = features.get("chunks")
+        if memo is None:
+            return self._submit([inputs[i] for i in positions]).result()
+        key = tuple(positions)
+        entry = memo.take(key) or self._submit([inputs[i] for i in positions])
+        upcoming = _next_chunk(positions, len(inputs))
+        if upcoming and upcoming not in memo:  # prepared on the prep thread while this chunk computes
+            memo.put_pending(upcoming, self._submit([inputs[i] for i in upcoming]))
+        chunk = entry if isinstance(entry, PreparedChunk) else entry.result()
+        if not torch.is_grad_enabled():  # GradCache's first pass: the gradient pass will want it again
+            memo.keep(key, chunk)
+        return chunk
+
     # -- forward -------------------------------------------------------------------------------------
-    def embed(self, raws: list[RawInput]) -> torch.Tensor:
+    def _embed_tensors(self, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
         param = next(self.model.parameters())
         # pixel values follow the weights' dtype (float64 in the exactness tests; bf16 autocast casts itself)
         batch = {k: v.to(param.device, dtype=param.dtype) if v.is_floating_point() else v.to(param.device)
-                 for k, v in self.process(raws).items()}
+                 for k, v in tensors.items()}
         out = base_model_of(self.vlm)(**batch, use_cache=False, return_dict=True)
         pooled = last_token_pool(out.last_hidden_state, batch["attention_mask"])
         if pooled.dtype in (torch.float16, torch.bfloat16):  # the loss runs in at least float32
             pooled = pooled.float()
         return F.normalize(pooled, dim=-1)
 
+    def embed(self, raws: list[RawInput]) -> torch.Tensor:
+        # processed on the prep thread too: it may still be prefetching, and the tokenizer is not reentrant
+        return self._embed_tensors(_prep_pool().submit(self.process, raws).result())
+
     def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
-        raws = [features["inputs"][i] for i in features["input_ids"].tolist()]
-        present = [i for i, r in enumerate(raws) if r is not None]
-        if len(present) == len(raws):
-            emb = self.embed(raws)
+        chunk = self._chunk(features)
+        n = len(features["input_ids"])
+        if len(chunk.present) == n:
+            emb = self._embed_tensors(chunk.tensors)
         else:
             dim = self.vlm.config.get_text_config().hidden_size
             device = next(self.model.parameters()).device
-            if present:
-                real = self.embed([raws[i] for i in present])
-                emb = real.new_zeros(len(raws), dim).index_put((torch.tensor(present, device=device),), real)
+            if chunk.present:
+                real = self._embed_tensors(chunk.tensors)
+                emb = real.new_zeros(n, dim).index_put((torch.tensor(chunk.present, device=device),), real)
             else:
-                emb = torch.zeros(len(raws), dim, device=device)
+                emb = torch.zeros(n, dim, device=device)
         features["sentence_embedding"] = emb
         return features
 
@@ -147,7 +183,106 @@ class VLM2VecEncoder(InputModule):
         raise NotImplementedError("use mmeb.training.checkpoint.export_checkpoint to save a trained VLM2Vec model")
 
 
-def raw_features(raws: list[RawInput | None]) -> dict[str, Any]:
+def raw_features(raws: list[RawInput | None], memo: "ChunkMemo | bool | None" = None) -> dict[str, Any]:
     """A column's features: ``input_ids`` holds row positions (sliced per GradCache chunk), ``inputs``
-    the raw inputs (passed through whole)."""
-    return {"input_ids": torch.arange(len(raws)), "inputs": list(raws)}
+    the raw inputs and ``chunks`` the column's :class:`ChunkMemo` (both passed through whole).
+    Without ``memo`` a fresh one with the default budget is made; ``memo=False`` processes every call
+    synchronously (``SentenceTransformer.encode``: one pass, nothing to reuse)."""
+    features: dict[str, Any] = {"input_ids": torch.arange(len(raws)), "inputs": list(raws)}
+    if memo is not False:
+        features["chunks"] = memo if memo is not None else ChunkMemo()
+    return features
+
+
+#: default host-memory budget for the processed chunks of one batch (TrainConfig.chunk_cache_gib)
+DEFAULT_CHUNK_CACHE_GIB = 8.0
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedChunk:
+    """The processor's CPU output for one chunk: ``present`` = positions in the chunk that have an
+    input (a ``None`` row embeds to zero), ``tensors`` = their processed batch (None if none)."""
+
+    present: list[int]
+    tensors: dict[str, torch.Tensor] | None
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in (self.tensors or {}).values())
+
+
+class ChunkMemo:
+    """The processed chunks of one column of one batch, by row positions.
+
+    GradCache embeds every chunk twice in a step (no-grad, then again with gradients inside
+    backward). The first pass keeps each chunk's CPU tensors here, the second takes them back out,
+    so the processor runs once per chunk and host memory is released as the backward pass proceeds.
+    ``budget`` (shared by the columns of a batch) caps the bytes kept; chunks past it are simply
+    processed again. Entries may also be *pending*: the next chunk, submitted to the background
+    thread while the current one computes. The memo lives and dies with its batch.
+    """
+
+    def __init__(self, budget: "ByteBudget | None" = None):
+        self.budget = budget if budget is not None else ByteBudget(int(DEFAULT_CHUNK_CACHE_GIB * 2**30))
+        self._entries: dict[tuple[int, ...], Future | PreparedChunk] = {}
+
+    def __getstate__(self):  # built in DataLoader workers, shipped empty (futures do not pickle)
+        return {"budget": self.budget, "_entries": {}}
+
+    def __contains__(self, key: tuple[int, ...]) -> bool:
+        return key in self._entries
+
+    def take(self, key: tuple[int, ...]) -> "Future | PreparedChunk | None":
+        entry = self._entries.pop(key, None)
+        if isinstance(entry, PreparedChunk):
+            self.budget.release(entry.nbytes)
+        return entry
+
+    def put_pending(self, key: tuple[int, ...], future: Future) -> None:
+        self._entries[key] = future
+
+    def keep(self, key: tuple[int, ...], chunk: PreparedChunk) -> bool:
+        if not self.budget.reserve(chunk.nbytes):
+            return False
+        self._entries[key] = chunk
+        return True
+
+
+class ByteBudget:
+    """Bytes of host memory the memos of one batch may hold (0 disables keeping, not prefetching)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used, self.peak = limit, 0, 0
+
+    def reserve(self, nbytes: int) -> bool:
+        if self.used + nbytes > self.limit:
+            return False
+        self.used += nbytes
+        self.peak = max(self.peak, self.used)
+        return True
+
+    def release(self, nbytes: int) -> None:
+        self.used -= nbytes
+
+
+_PREP_POOL: ThreadPoolExecutor | None = None
+_PREP_POOL_LOCK = threading.Lock()
+
+
+def _prep_pool() -> ThreadPoolExecutor:
+    """One thread runs every processor call: prefetching overlaps compute, and a fast tokenizer is
+    never entered from two threads at once (it raises "Already borrowed")."""
+    global _PREP_POOL
+    with _PREP_POOL_LOCK:
+        if _PREP_POOL is None:
+            _PREP_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmeb-chunk-prep")
+        return _PREP_POOL
+
+
+def _next_chunk(positions: list[int], n_rows: int) -> tuple[int, ...] | None:
+    """The chunk GradCache embeds next in this column: it slices contiguous equal-size ranges. A wrong
+    guess only wastes one prefetch."""
+    if not positions or positions != list(range(positions[0], positions[0] + len(positions))):
+        return None
+    begin = positions[-1] + 1
+    return tuple(range(begin, min(begin + len(positions), n_rows))) if begin < n_rows else None

@@ -124,7 +124,8 @@ def train(config: "TrainConfig | dict | str | Path", overrides: list[str] | None
     trainer = VLM2VecTrainer(
         model=st_model, args=training_arguments(config, per_device),
         train_dataset=Dataset.from_dict({"pair": list(range(len(data.pairs)))}),
-        loss=loss, data_collator=VLM2VecCollator(data, hard_negatives=config.hard_negatives),
+        loss=loss, data_collator=VLM2VecCollator(data, hard_negatives=config.hard_negatives,
+                                             chunk_cache_gib=config.chunk_cache_gib),
     )
     result = trainer.train(resume_from_checkpoint=resume)
     out = Path(config.output_dir)
