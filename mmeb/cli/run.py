@@ -24,8 +24,10 @@ def register(subparsers) -> None:
     p.add_argument("--output-dir", default="results", help="where result files go (default: results)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
     p.add_argument("--batch-size", type=int, default=32, help="inputs per model call (default: 32)")
-    p.add_argument("--num-workers", type=int, default=min(4, os.cpu_count() or 1),
-                   help="DataLoader workers that decode images and preprocess (0 = in the main process)")
+    p.add_argument("--num-workers", type=int, default=min(8, os.cpu_count() or 1),
+                   help="workers that decode images and preprocess (0 = in the main thread)")
+    p.add_argument("--loader", choices=["threads", "processes"], default="threads",
+                   help="workers are threads of this process (default) or DataLoader worker processes")
     p.add_argument("--dtype", default=None, help="model dtype (float32, bfloat16, float16); default: the adapter's")
     p.add_argument("--revision", default=None, help="model revision (Hub commit, branch or tag)")
     p.add_argument("--dataset-revision", default=None, help="dataset revision to load from the Hub")
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         load_kwargs["revision"] = args.revision
     settings = RunSettings(
         data_dir=args.data_dir, output_dir=args.output_dir, batch_size=args.batch_size,
-        num_workers=args.num_workers, device=args.device, cache_dir=args.cache_dir, overwrite=args.overwrite,
+        num_workers=args.num_workers, loader=args.loader, device=args.device, cache_dir=args.cache_dir, overwrite=args.overwrite,
         ties=args.ties, similarity=args.similarity, save_predictions=args.save_predictions, limit=args.limit,
         dataset_revision=args.dataset_revision, progress=not args.no_progress)
     report = run_evaluation(args.model, args.tasks, settings, **load_kwargs)

@@ -210,10 +210,16 @@ class FolderImageStore(_BaseStore):
 def first_rows(rows: "Iterable[QueryRow]") -> dict[str, int]:
     """Every image path the rows use -> the first row (``row_index``) that uses it."""
     first: dict[str, int] = {}
+    seen: set[int] = set()  # ids of candidates looked at already (the loader shares repeated candidates)
     for row in rows:
-        for item in (row.query, *row.candidates):
-            if item.image_path:
-                first.setdefault(item.image_path, row.row_index)
+        if row.query.image_path:
+            first.setdefault(row.query.image_path, row.row_index)
+        ids = set(map(id, row.candidates))
+        if not ids <= seen:
+            for item in row.candidates:
+                if item.image_path:
+                    first.setdefault(item.image_path, row.row_index)
+            seen |= ids
     return first
 
 

@@ -53,19 +53,32 @@ def _as_list(value, what: str, where: str) -> list:
     raise DataError(f"{where}: {what} should be a list of strings, got {type(value).__name__} {value!r:.60}")
 
 
-ItemCache = dict[tuple[str, str, str], Item]
+def _as_str_list(value, what: str, where: str) -> list[str]:
+    values = _as_list(value, what, where)
+    if set(map(type, values)) <= {str}:  # the usual case, checked at C speed (lists of 1000 candidates)
+        return values
+    return [_as_str(v, f"{what} entry", where) for v in values]
 
 
-def _cached_item(cache: ItemCache | None, raw: str, instruction: str, image_path: str) -> Item:
+ItemCache = dict[tuple[str, str], Item]
+
+
+def _cached_items(cache: ItemCache | None, texts: list[str], images: list[str], instruction: str) -> list[Item]:
     # Candidate strings repeat massively (1000 x "Represent the given image." per row, labels in every
-    # list): sharing one frozen Item per distinct input makes loading ~10x faster and lighter.
+    # list): sharing one frozen Item per distinct input (the cache is per task, so per instruction) makes
+    # loading ~10x faster and lighter; lookups run at C speed, only new inputs are parsed.
     if cache is None:
-        return parse_item(raw, instruction, image_path)
-    key = (raw, instruction, image_path)
-    item = cache.get(key)
-    if item is None:
-        item = cache[key] = parse_item(raw, instruction, image_path)
-    return item
+        return [parse_item(t, instruction, p) for t, p in zip(texts, images, strict=True)]
+    keys = list(zip(texts, images, strict=True))
+    items = list(map(cache.get, keys))
+    if not all(items):  # (an Item is always truthy; `None in items` would call Item.__eq__ per entry)
+        for i, item in enumerate(items):
+            if item is None:
+                item = cache.get(keys[i])
+                if item is None:
+                    item = cache[keys[i]] = parse_item(texts[i], instruction, images[i])
+                items[i] = item
+    return items
 
 
 def parse_row(qry_text, qry_img_path, tgt_text, tgt_img_path, *, query_instruction: str,
@@ -74,12 +87,12 @@ def parse_row(qry_text, qry_img_path, tgt_text, tgt_img_path, *, query_instructi
     ``cache`` (one dict per task) shares identical items between rows."""
     query = parse_item(_as_str(qry_text, "qry_text", where), query_instruction,
                        _as_str(qry_img_path, "qry_img_path", where))
-    images = [_as_str(p, "tgt_img_path entry", where) for p in _as_list(tgt_img_path, "tgt_img_path", where)]
+    images = _as_str_list(tgt_img_path, "tgt_img_path", where)
     if isinstance(tgt_text, str) and tgt_text == "":
         # very early releases stored a scalar "" for image-only candidate lists
         texts = [""] * len(images)
     else:
-        texts = [_as_str(t, "tgt_text entry", where) for t in _as_list(tgt_text, "tgt_text", where)]
+        texts = _as_str_list(tgt_text, "tgt_text", where)
     if len(texts) != len(images):
         raise DataError(f"{where}: tgt_text has {len(texts)} entries but tgt_img_path has {len(images)}; "
                         "the two lists must be parallel (one entry per candidate). The file is malformed: "
@@ -87,6 +100,6 @@ def parse_row(qry_text, qry_img_path, tgt_text, tgt_img_path, *, query_instructi
     if not texts:
         raise DataError(f"{where}: empty candidate list (tgt_text and tgt_img_path are both empty); every query "
                         "needs at least its positive at index 0.")
-    candidates = [_cached_item(cache, t, target_instruction, p) for t, p in zip(texts, images, strict=True)]
+    candidates = _cached_items(cache, texts, images, target_instruction)
     return QueryRow(query=query, candidates=candidates, row_index=row_index)
 

@@ -1,5 +1,14 @@
 """Encode a task's unique items once: probe (image hash + size), cache lookup, size-sorted batches decoded
-in DataLoader workers, model call, validation, gather across ranks, cache store, order restored.
+and preprocessed off the main thread, model call, validation, gather across ranks, cache store, order restored.
+
+Where the decoding and preprocessing run (``EncodeOptions.loader``):
+
+* ``"threads"`` (default) - a thread pool in this process keeps ``2 x num_workers`` batches in flight. PIL
+  decoding and resizing and the torch ops of the processors release the GIL, nothing is pickled, and a
+  prepared batch (for a VLM at high resolution, hundreds of MB of patches) is handed over by reference and
+  pinned off the main thread.
+* ``"processes"`` - DataLoader worker processes: each pool is a fork of this process (slow for a process
+  holding a large model) and each batch crosses process boundaries through shared memory.
 
 Two ways to call a model (see also :mod:`mmeb.evaluation.engine`):
 
@@ -12,11 +21,13 @@ Two ways to call a model (see also :mod:`mmeb.evaluation.engine`):
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 import numpy as np
 import torch
@@ -34,6 +45,29 @@ class EncodeOptions:
     num_workers: int = 2
     device: torch.device = torch.device("cpu")
     fast_path: bool = True  # use prepare/embed when the model offers both
+    loader: Literal["threads", "processes"] = "threads"
+
+    def __post_init__(self) -> None:
+        if self.loader not in LOADERS:
+            raise MMEBError(f"loader must be one of {LOADERS}, got {self.loader!r}")
+
+
+LOADERS = ("threads", "processes")
+
+
+@dataclass
+class EncodeStats:
+    """Where a run's encoding time went (seconds, summed over tasks and roles; main thread's view)."""
+
+    probe_s: float = 0.0  # image hashes and sizes
+    wait_s: float = 0.0  # waiting for the next prepared batch (the pipeline not keeping up)
+    model_s: float = 0.0  # embed()/encode() and the output checks
+    cache_s: float = 0.0  # cache lookups and stores
+    batches: int = 0
+    items: int = 0
+
+    def as_dict(self) -> dict:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
 
 
 def has_fast_path(model: Any) -> bool:
@@ -149,14 +183,53 @@ class _Collate:
             return indices, _as_failure(exc, f"task {self.task_name}, role {self.role}: model.prepare() failed")
 
 
-def _loader(dataset: Dataset, batches: list[list[int]], collate, options: EncodeOptions,
-            has_images: bool) -> DataLoader:
-    # A worker pool forks this process (~0.1 s per worker for a process holding a large model), so it is
-    # used only where it pays: images to decode and resize, more than one batch. Tokenising text in the
-    # main process costs milliseconds per batch.
+def _batches(dataset: Dataset, batches: list[list[int]], collate, options: EncodeOptions,
+             has_images: bool) -> Iterator:
+    """Prepared batches in ``batches`` order. Workers only where they pay: images to decode and resize and
+    more than one batch (tokenising text in the main thread costs milliseconds per batch)."""
     workers = options.num_workers if len(batches) > 1 and has_images else 0
-    return DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=workers,
-                      pin_memory=options.device.type == "cuda")
+    pin = options.device.type == "cuda"
+    if workers and options.loader == "processes":
+        # each pool forks this process (~0.1 s per worker for a process holding a large model)
+        yield from DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=workers,
+                              pin_memory=pin)
+        return
+    def prepare(batch: list[int]):
+        out = collate([dataset[i] for i in batch])
+        return _pinned(out) if pin and workers else out
+
+    if not workers:
+        for batch in batches:
+            yield prepare(batch)
+        return
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="mmeb-prepare")
+    pending: collections.deque = collections.deque()
+    todo = iter(batches)
+    try:
+        for batch in todo:
+            pending.append(pool.submit(prepare, batch))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            result = pending.popleft().result()
+            batch = next(todo, None)
+            if batch is not None:
+                pending.append(pool.submit(prepare, batch))
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pinned(prepared):
+    """Pin the CPU tensors of a prepared batch (in the pool thread) so the copy to the GPU is fast."""
+    indices, payload = prepared
+    if isinstance(payload, dict):
+        try:
+            payload = {k: v.pin_memory() if torch.is_tensor(v) and v.device.type == "cpu" and v.numel() > 4096
+                       else v for k, v in payload.items()}
+        except RuntimeError:  # no CUDA driver for pinning: the plain tensors work as well
+            pass
+    return indices, payload
 
 
 # -- the main process ------------------------------------------------------------------------------------
@@ -221,13 +294,18 @@ class Encoder:
         self.model, self.options, self.cache, self.progress = model, options, cache, progress
         self.fast = options.fast_path and has_fast_path(model)
         self.encode_calls = 0  # model calls made by this process (tests count them)
+        self.stats = EncodeStats()
 
     def encode(self, items: Sequence[Item], images: ImageStore | None, *, task_name: str,
                role: str) -> torch.Tensor:
+        started = time.perf_counter()
         hashes, pixels = probe_items(items, images, task_name, role, self.options)
+        self.stats.probe_s += time.perf_counter() - started
         keys = [item_key(task_name=task_name, role=role, instruction=item.instruction, text=item.text,
                          raw_text=item.raw_text, image_sha256=digest) for item, digest in zip(items, hashes)]
+        started = time.perf_counter()
         cached = self.cache.get(keys) if self.cache is not None else {}
+        self.stats.cache_s += time.perf_counter() - started
         missing = [i for i, key in enumerate(keys) if key not in cached]
 
         batches = plan_batches([items[i] for i in missing], pixels[missing], self.options.batch_size)
@@ -237,7 +315,9 @@ class Encoder:
         fresh_rows, fresh = distributed.gather_rows(fresh_rows, fresh)
 
         if self.cache is not None and distributed.is_main() and len(fresh_rows):
+            started = time.perf_counter()
             self.cache.put([keys[i] for i in fresh_rows], fresh.numpy())
+            self.stats.cache_s += time.perf_counter() - started
         return self._assemble(len(items), cached, keys, fresh_rows, fresh, task_name, role)
 
     def _run(self, items, images, batches, task_name, role, n_total) -> tuple[list[int], torch.Tensor]:
@@ -245,12 +325,21 @@ class Encoder:
         parts: list[torch.Tensor] = []
         error: BaseException | None = None
         bar = self.progress.add_task(f"{task_name} {role}s", total=n_total) if self.progress else None
+        stream = None
         try:
             dataset = _InputDataset(items, images, task_name, role)
             collate = _Collate(self.model.prepare if self.fast else None, task_name, role)
+            has_images = any(items[i].has_image for batch in batches for i in batch)
+            stream = _batches(dataset, batches, collate, self.options, has_images)
             with torch.inference_mode():
-                has_images = any(items[i].has_image for batch in batches for i in batch)
-                for indices, payload in _loader(dataset, batches, collate, self.options, has_images):
+                while True:
+                    started = time.perf_counter()
+                    prepared = next(stream, None)
+                    self.stats.wait_s += time.perf_counter() - started
+                    if prepared is None:
+                        break
+                    indices, payload = prepared
+                    started = time.perf_counter()
                     if isinstance(payload, _WorkerFailure):
                         raise payload.error
                     if self.fast:
@@ -262,11 +351,16 @@ class Encoder:
                     self.encode_calls += 1
                     parts.append(to_embedding_matrix(output, len(indices), task_name, role))
                     rows.extend(indices)
+                    self.stats.model_s += time.perf_counter() - started
+                    self.stats.batches += 1
+                    self.stats.items += len(indices)
                     if bar is not None:
                         self.progress.advance(bar, len(indices) * distributed.world_size())
         except Exception as exc:  # re-raised below, after the other ranks learn of it
             error = exc
         finally:
+            if stream is not None:
+                stream.close()  # stops the pool: in-flight batches finish, queued ones are dropped
             if bar is not None:
                 self.progress.remove_task(bar)
         distributed.raise_if_any_failed(error)

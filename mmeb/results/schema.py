@@ -57,6 +57,9 @@ class HarnessInfo(_Strict):
 
 
 class Timings(_Strict):
+    """Seconds of the task's wall time. ``load_s`` is the wait for the task's data: the engine loads the
+    next task's data while the current one encodes, so after the first task it is mostly hidden."""
+
     load_s: float = 0.0
     encode_s: float = 0.0
     rank_s: float = 0.0

@@ -114,6 +114,13 @@ def test_a_failing_task_is_recorded_and_the_run_goes_on(tie_task, tmp_path):
     with pytest.raises(EvaluationFailed) as info:
         evaluate(model, [broken, tie_task], output_dir=tmp_path, num_workers=0, progress=False)
     assert [r.task_name for r in info.value.results] == ["TieTask"]
+    # second in line, the broken task's data loads in the background while TieTask encodes: its error
+    # still lands on it, and the run goes on
+    with pytest.raises(EvaluationFailed) as again:
+        evaluate(model, [tie_task, broken, make_task("Tie2", tie_rows(), TIE_IMAGES)], num_workers=0,
+                 progress=False)
+    assert [r.task_name for r in again.value.results] == ["TieTask", "Tie2"]
+    assert list(again.value.failures) == ["BrokenTask"] and "row 3" in again.value.failures["BrokenTask"]
     assert "row 3 of x.parquet" in info.value.failures["BrokenTask"]
     folder = tmp_path / "toy__content-model" / "r1"
     error = json.loads((folder / "BrokenTask.error.json").read_text())
@@ -131,10 +138,19 @@ def test_missing_image_names_task_role_and_path(tmp_path):
     assert "'b.png'" in message or "'c.png'" in message
 
 
-def test_identical_results_with_and_without_workers_and_batch_sizes(tie_task):
-    (a,) = evaluate(ContentModel(), [tie_task], num_workers=0, batch_size=1, progress=False)
-    (b,) = evaluate(ContentModel(), [tie_task], num_workers=2, batch_size=5, progress=False)
-    assert a.scores == b.scores
+@pytest.mark.parametrize("model_class", [ContentModel, FastPathModel])
+def test_identical_results_with_and_without_workers_and_batch_sizes(tie_task, model_class):
+    (a,) = evaluate(model_class(), [tie_task], num_workers=0, batch_size=1, progress=False)
+    (b,) = evaluate(model_class(), [tie_task], num_workers=2, batch_size=5, progress=False)  # threads
+    (c,) = evaluate(model_class(), [tie_task], num_workers=2, batch_size=2, loader="processes", progress=False)
+    assert a.scores == b.scores == c.scores
+
+
+def test_unknown_loader_is_refused(tie_task):
+    from mmeb.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="loader must be one of"):
+        evaluate(ContentModel(), [tie_task], loader="fork", progress=False)
 
 
 def test_dedup_encodes_each_unique_item_once(tie_task):
