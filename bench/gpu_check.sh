@@ -3,7 +3,7 @@
 #   1. tiny Qwen2-VL on cuda: default dtype bf16, embeddings agree with the fp32 CPU run;
 #   2. engine bench (a)/(b)/(c) on real-size random-weight CLIP ViT-L/14 (1000 queries/task) and Qwen2-VL-2B;
 #   3. trainer: real-size random-weight Qwen2-VL-2B + LoRA, global batch 256 with GradCache (step time, peak memory),
-#      and the GradCache / plain step-time ratio at a batch both fit.
+#      and the GradCache / plain step-time ratio at a batch both fit, with chunk 8 (3b) and half the batch (3c).
 # Usage (repo root, GPU machine):  OUT=/some/dir bash bench/gpu_check.sh
 # Quick dry run of the same script on the CPU with tiny models:  SMOKE=1 bash bench/gpu_check.sh
 set -uo pipefail
@@ -15,7 +15,7 @@ if [ "${SMOKE:-0}" = 1 ]; then
 else
   DEV=cuda CLIP=clip-vit-l-14 QWEN=qwen2vl-2b NQ_CLIP=1000 NQ_QWEN=200 TRAIN_B=256 RATIO_B=32 IMG=448 WORKERS=8
 fi
-STEPS=${STEPS:-"1 2a 2b 3a 3b"}   # a subset, e.g. STEPS="2a 3b", when device time is short
+STEPS=${STEPS:-"1 2a 2b 3a 3b 3c"}   # a subset, e.g. STEPS="2a 3b", when device time is short
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 step() { echo; echo "=== $1 ($(date +%T))"; }
 
@@ -68,6 +68,14 @@ step "3b. trainer: GradCache / plain step time at batch $RATIO_B"
 timeout 85 python bench/bench_gradcache.py --device "$DEV" --preset "$QWEN" ${QWEN_DIR:+--model-dir "$QWEN_DIR"} --lora \
   $([ "$DEV" = cuda ] && echo --bf16) --batch-sizes "$RATIO_B" --modes gradcache,plain --chunk 8 --steps 3 --image-size "$IMG" \
   --timeout 40 --json-out "$OUT/bench_train_ratio.json" 2>&1 | tail -15 | tee "$OUT/bench_train_ratio.txt"
+fi
+
+if want 3c; then
+step "3c. trainer: GradCache (chunk $((RATIO_B / 2))) / plain step time at batch $RATIO_B"
+timeout 85 python bench/bench_gradcache.py --device "$DEV" --preset "$QWEN" ${QWEN_DIR:+--model-dir "$QWEN_DIR"} --lora \
+  $([ "$DEV" = cuda ] && echo --bf16) --batch-sizes "$RATIO_B" --modes gradcache,plain --chunk $((RATIO_B / 2)) --steps 3 \
+  --image-size "$IMG" --timeout 40 --json-out "$OUT/bench_train_ratio_chunk$((RATIO_B / 2)).json" 2>&1 | tail -15 \
+  | tee "$OUT/bench_train_ratio_chunk$((RATIO_B / 2)).txt"
 fi
 
 step "done"

@@ -178,9 +178,21 @@ class _Collate:
         if failures or self.prepare is None:
             return indices, failures[0] if failures else inputs
         try:
-            return indices, self.prepare(inputs, task_name=self.task_name, role=self.role)
+            return indices, _retry_borrowed(lambda: self.prepare(inputs, task_name=self.task_name, role=self.role))
         except Exception as exc:
             return indices, _as_failure(exc, f"task {self.task_name}, role {self.role}: model.prepare() failed")
+
+
+def _retry_borrowed(call: Callable, attempts: int = 5):
+    """A fast (Rust) tokenizer sets its padding/truncation state on first use; a thread encoding at that
+    moment gets "RuntimeError: Already borrowed". The state is set once, so a retry succeeds."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except RuntimeError as exc:
+            if "Already borrowed" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
 
 
 def _batches(dataset: Dataset, batches: list[list[int]], collate, options: EncodeOptions,

@@ -12,6 +12,12 @@ host memory between GradCache's no-grad pass and its gradient pass, within a byt
 (``TrainConfig.chunk_cache_gib``), so the processor runs once per chunk per step instead of twice.
 Only CPU tensors are kept: the device still holds one chunk at a time.
 
+A frozen vision tower (LoRA on the language model, the default for Qwen2-VL) gets no gradient, so its
+output is the same in both passes: the no-grad pass keeps each chunk's image features (the merged
+visual tokens, ~0.75 MB per 448 px image in bf16) in host memory under the same budget and the
+gradient pass hands them to the backbone (``mm_encoder_outputs``) instead of running the tower again.
+The result is bit-identical; a tower with any trainable parameter is always run.
+
 Representation (docs/checkpoint-format.md): the raw string with ``<|image_1|>`` swapped for the
 backbone's image token (no chat template), the final post-norm hidden state of the base model at
 the last non-pad token, L2-normalised. A ``None`` input (a row without a hard negative) embeds to
@@ -20,6 +26,7 @@ the zero vector, which :func:`masked_dot` turns into a logit of -inf: it takes n
 
 from __future__ import annotations
 
+import inspect
 import io
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -126,6 +133,18 @@ class VLM2VecEncoder(InputModule):
     def _submit(self, raws: list[RawInput | None]) -> Future:
         return _prep_pool().submit(self.prepare, raws)
 
+    def _frozen_tower(self):
+        """The base model if its vision tower has no trainable parameter and it accepts precomputed
+        image features (transformers' Qwen2-VL family), else None. Checked on every call: cheap, and
+        the trainable set may change after construction."""
+        base = base_model_of(self.vlm)
+        tower = getattr(base, "visual", None)
+        if tower is None or not hasattr(base, "get_image_features"):
+            return None
+        if "mm_encoder_outputs" not in inspect.signature(base.forward).parameters:
+            return None
+        return None if any(p.requires_grad for p in tower.parameters()) else base
+
     def _chunk(self, features: dict[str, Any]) -> PreparedChunk:
         positions = features["input_ids"].tolist()
         inputs = features["inputs"]
@@ -143,12 +162,20 @@ class VLM2VecEncoder(InputModule):
         return chunk
 
     # -- forward -------------------------------------------------------------------------------------
-    def _embed_tensors(self, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+    def _embed_tensors(self, tensors: dict[str, torch.Tensor], image_features: "ImageFeatures | None" = None
+                       ) -> torch.Tensor:
+        """``image_features``: where the frozen tower's output for these tensors is kept (see module doc)."""
         param = next(self.model.parameters())
         # pixel values follow the weights' dtype (float64 in the exactness tests; bf16 autocast casts itself)
         batch = {k: v.to(param.device, dtype=param.dtype) if v.is_floating_point() else v.to(param.device)
                  for k, v in tensors.items()}
-        out = base_model_of(self.vlm)(**batch, use_cache=False, return_dict=True)
+        base = self._frozen_tower() if image_features is not None and "pixel_values" in batch else None
+        if base is not None:
+            batch["mm_encoder_outputs"] = {"image": image_features.output(base, batch)}
+            del batch["pixel_values"]
+        else:
+            base = base_model_of(self.vlm)
+        out = base(**batch, use_cache=False, return_dict=True)
         pooled = last_token_pool(out.last_hidden_state, batch["attention_mask"])
         if pooled.dtype in (torch.float16, torch.bfloat16):  # the loss runs in at least float32
             pooled = pooled.float()
@@ -161,16 +188,22 @@ class VLM2VecEncoder(InputModule):
     def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
         chunk = self._chunk(features)
         n = len(features["input_ids"])
+        memo: ChunkMemo | None = features.get("chunks")
+        image_features = ImageFeatures(memo) if memo is not None else None
+        if image_features is not None and torch.is_grad_enabled():
+            image_features.kept = memo.take_features(tuple(features["input_ids"].tolist()))
         if len(chunk.present) == n:
-            emb = self._embed_tensors(chunk.tensors)
+            emb = self._embed_tensors(chunk.tensors, image_features)
         else:
             dim = self.vlm.config.get_text_config().hidden_size
             device = next(self.model.parameters()).device
             if chunk.present:
-                real = self._embed_tensors(chunk.tensors)
+                real = self._embed_tensors(chunk.tensors, image_features)
                 emb = real.new_zeros(n, dim).index_put((torch.tensor(chunk.present, device=device),), real)
             else:
                 emb = torch.zeros(n, dim, device=device)
+        if image_features is not None and image_features.fresh is not None and not torch.is_grad_enabled():
+            memo.keep_features(tuple(features["input_ids"].tolist()), image_features.fresh)
         features["sentence_embedding"] = emb
         return features
 
@@ -211,6 +244,32 @@ class PreparedChunk:
         return sum(t.numel() * t.element_size() for t in (self.tensors or {}).values())
 
 
+class ImageFeatures:
+    """A chunk's frozen-tower output: computed (and offered to the memo as ``fresh``) or replayed from
+    ``kept`` (a CPU copy of the concatenated visual tokens and the per-image token counts)."""
+
+    def __init__(self, memo: "ChunkMemo"):
+        self.memo = memo
+        self.kept: tuple[torch.Tensor, list[int]] | None = None
+        self.fresh: tuple[torch.Tensor, list[int]] | None = None
+
+    def output(self, base, batch: dict[str, torch.Tensor]):
+        from transformers.modeling_outputs import BaseModelOutputWithPooling
+
+        if self.kept is not None:
+            tokens, sizes = self.kept
+            pooled = tuple(tokens.to(batch["input_ids"].device, non_blocking=True).split(sizes))
+            return BaseModelOutputWithPooling(pooler_output=pooled)
+        out = base.get_image_features(batch["pixel_values"], batch["image_grid_thw"], return_dict=True)
+        if not torch.is_grad_enabled():
+            pooled = out.pooler_output
+            tokens = torch.cat([p.detach() for p in pooled])
+            if tokens.device.type == "cuda":
+                tokens = torch.empty(tokens.shape, dtype=tokens.dtype, pin_memory=True).copy_(tokens, non_blocking=True)
+            self.fresh = (tokens, [len(p) for p in pooled])
+        return out
+
+
 class ChunkMemo:
     """The processed chunks of one column of one batch, by row positions.
 
@@ -225,9 +284,10 @@ class ChunkMemo:
     def __init__(self, budget: "ByteBudget | None" = None):
         self.budget = budget if budget is not None else ByteBudget(int(DEFAULT_CHUNK_CACHE_GIB * 2**30))
         self._entries: dict[tuple[int, ...], Future | PreparedChunk] = {}
+        self._features: dict[tuple[int, ...], tuple[torch.Tensor, list[int]]] = {}
 
     def __getstate__(self):  # built in DataLoader workers, shipped empty (futures do not pickle)
-        return {"budget": self.budget, "_entries": {}}
+        return {"budget": self.budget, "_entries": {}, "_features": {}}
 
     def __contains__(self, key: tuple[int, ...]) -> bool:
         return key in self._entries
@@ -240,6 +300,20 @@ class ChunkMemo:
 
     def put_pending(self, key: tuple[int, ...], future: Future) -> None:
         self._entries[key] = future
+
+    def keep_features(self, key: tuple[int, ...], features: tuple[torch.Tensor, list[int]]) -> bool:
+        """Keep a chunk's frozen-tower output for the gradient pass (within the budget)."""
+        tokens = features[0]
+        if not self.budget.reserve(tokens.numel() * tokens.element_size()):
+            return False
+        self._features[key] = features
+        return True
+
+    def take_features(self, key: tuple[int, ...]) -> tuple[torch.Tensor, list[int]] | None:
+        features = self._features.pop(key, None)
+        if features is not None:
+            self.budget.release(features[0].numel() * features[0].element_size())
+        return features
 
     def keep(self, key: tuple[int, ...], chunk: PreparedChunk) -> bool:
         if not self.budget.reserve(chunk.nbytes):

@@ -160,3 +160,19 @@ def test_dedup_encodes_each_unique_item_once(tie_task):
     unique_queries = len({row.query.key for row in tie_rows()})
     unique_candidates = len({c.key for row in tie_rows() for c in row.candidates})
     assert encoded == {"query": unique_queries, "candidate": unique_candidates}
+
+
+def test_a_tokenizer_borrow_clash_in_a_prepare_thread_is_retried(tie_task):
+    """Fast tokenizers raise "Already borrowed" when two threads meet while one sets its padding state."""
+    class Clashing(FastPathModel):
+        clashes = 0
+
+        def prepare(self, inputs, **context):
+            if Clashing.clashes < 2:
+                Clashing.clashes += 1
+                raise RuntimeError("Already borrowed")
+            return super().prepare(inputs, **context)
+
+    (a,) = evaluate(Clashing(), [tie_task], num_workers=2, batch_size=2, progress=False)
+    (b,) = evaluate(FastPathModel(), [tie_task], num_workers=0, progress=False)
+    assert Clashing.clashes == 2 and a.scores == b.scores

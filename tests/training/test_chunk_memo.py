@@ -105,3 +105,34 @@ def test_next_chunk_follows_contiguous_slices():
     assert _next_chunk([2, 3], 5) == (4,)
     assert _next_chunk([4], 5) is None
     assert _next_chunk([0, 2], 5) is None  # not a slice GradCache makes: no guess
+
+
+def test_frozen_vision_tower_runs_once_per_chunk_and_the_gradient_is_unchanged(tiny_qwen2vl):
+    """LoRA on the language model leaves the vision tower frozen: GradCache's gradient pass reuses the
+    no-grad pass's image features (bit-identical gradient) instead of running the tower again."""
+    cfg, st, encoder = _model(tiny_qwen2vl, query_chunk_size=2, target_chunk_size=2, global_batch_size=6,
+                              lora=True)
+    assert encoder._frozen_tower() is not None
+    tower = encoder._frozen_tower().visual
+    runs: list[bool] = []
+    tower.register_forward_hook(lambda *_: runs.append(torch.is_grad_enabled()))
+    q, t, n = _batch()
+    loss_fn = build_loss(st, cfg)
+
+    torch.manual_seed(1)  # LoRA dropout: the same draws in both steps (GradCache replays them per chunk)
+    kept_loss, kept, budget, memos = _step(st, loss_fn, [q, t, n], 2**30)
+    image_chunks = 6  # chunks of 2 rows; queries have images in rows 0/2/4, targets in rows 1/3/5
+    assert runs == [False] * image_chunks  # no run inside the gradient pass
+    assert budget.used == 0 and all(not m._features for m in memos)
+
+    runs.clear()
+    torch.manual_seed(1)
+    again_loss, again, _, _ = _step(st, loss_fn, [q, t, n], 0)  # nothing kept: the tower runs in both passes
+    assert runs.count(True) == image_chunks and runs.count(False) == image_chunks
+    assert kept_loss == again_loss
+    assert kept.keys() == again.keys() and all(torch.equal(kept[k], again[k]) for k in kept)
+
+
+def test_a_trainable_vision_tower_is_always_run(tiny_qwen2vl):
+    _, _, encoder = _model(tiny_qwen2vl, lora=False)  # full fine-tune: the tower trains
+    assert encoder._frozen_tower() is None

@@ -27,8 +27,8 @@ def _batch():
 
 
 def _model(tiny_qwen2vl, **kw):
-    cfg = TrainConfig(model=str(tiny_qwen2vl), subsets=["VOC2007"], output_dir="unused", temperature=TAU,
-                      lora=False, **kw)
+    kw.setdefault("lora", False)
+    cfg = TrainConfig(model=str(tiny_qwen2vl), subsets=["VOC2007"], output_dir="unused", temperature=TAU, **kw)
     torch.manual_seed(0)
     st, encoder = build_st_model(cfg)
     st.double()
