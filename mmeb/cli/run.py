@@ -26,9 +26,8 @@ def register(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="inputs per model call (default: 32)")
     p.add_argument("--num-workers", type=int, default=min(8, os.cpu_count() or 1),
                    help="workers that decode images and preprocess (0 = in the main thread)")
-    p.add_argument("--loader", choices=["auto", "threads", "processes"], default="auto",
-                   help="workers are DataLoader processes or threads of this process "
-                        "(default auto: processes on a GPU, threads on the CPU)")
+    p.add_argument("--loader", choices=["threads", "processes"], default="threads",
+                   help="workers are threads of this process (default) or DataLoader worker processes")
     p.add_argument("--dtype", default=None, help="model dtype (float32, bfloat16, float16); default: the adapter's")
     p.add_argument("--revision", default=None, help="model revision (Hub commit, branch or tag)")
     p.add_argument("--dataset-revision", default=None, help="dataset revision to load from the Hub")

@@ -3,13 +3,16 @@ and preprocessed off the main thread, model call, validation, gather across rank
 
 Where the decoding and preprocessing run (``EncodeOptions.loader``):
 
-* ``"auto"`` (default) - processes on a GPU, threads on the CPU (:func:`resolve_loader` has the numbers).
-* ``"threads"`` - a thread pool in this process keeps ``2 x num_workers`` batches in flight. PIL
+* ``"threads"`` (default) - a thread pool in this process keeps ``2 x num_workers`` batches in flight. PIL
   decoding and resizing and the torch ops of the processors release the GIL, nothing is pickled, and a
   prepared batch (for a VLM at high resolution, hundreds of MB of patches) is handed over by reference and
-  pinned off the main thread.
+  pinned off the main thread. ``prepare`` must be thread-safe.
 * ``"processes"`` - DataLoader worker processes: each pool is a fork of this process (slow for a process
   holding a large model) and each batch crosses process boundaries through shared memory.
+
+Measured (bench/README.md), threads vs processes end to end: H100, warm, CLIP ViT-L/14 383 vs 376 items/s,
+Qwen2-VL-2B 35.9 vs ~32 items/s; 2 CPU cores, CLIP ViT-B/16 14.6 vs 15.5 items/s (there the forward needs
+both cores and any preprocessing takes them from it).
 
 Two ways to call a model (see also :mod:`mmeb.evaluation.engine`):
 
@@ -46,14 +49,14 @@ class EncodeOptions:
     num_workers: int = 2
     device: torch.device = torch.device("cpu")
     fast_path: bool = True  # use prepare/embed when the model offers both
-    loader: Literal["auto", "threads", "processes"] = "auto"
+    loader: Literal["threads", "processes"] = "threads"
 
     def __post_init__(self) -> None:
         if self.loader not in LOADERS:
             raise MMEBError(f"loader must be one of {LOADERS}, got {self.loader!r}")
 
 
-LOADERS = ("auto", "threads", "processes")
+LOADERS = ("threads", "processes")
 
 
 @dataclass
@@ -202,7 +205,7 @@ def _batches(dataset: Dataset, batches: list[list[int]], collate, options: Encod
     more than one batch (tokenising text in the main thread costs milliseconds per batch)."""
     workers = options.num_workers if len(batches) > 1 and has_images else 0
     pin = options.device.type == "cuda"
-    if workers and resolve_loader(options) == "processes":
+    if workers and options.loader == "processes":
         # each pool forks this process (~0.1 s per worker for a process holding a large model)
         yield from DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=workers,
                               pin_memory=pin)
@@ -215,7 +218,11 @@ def _batches(dataset: Dataset, batches: list[list[int]], collate, options: Encod
         for batch in batches:
             yield prepare(batch)
         return
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="mmeb-prepare")
+    # one intra-op thread per worker, as DataLoader worker processes have: torch ops in the processors
+    # (torchvision resize, normalise) would otherwise each start a full OpenMP team and, on the CPU,
+    # take the cores the forward pass needs (the setting is per thread; the main thread keeps its own)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="mmeb-prepare", initializer=torch.set_num_threads,
+                              initargs=(1,))
     pending: collections.deque = collections.deque()
     todo = iter(batches)
     try:
@@ -231,16 +238,6 @@ def _batches(dataset: Dataset, batches: list[list[int]], collate, options: Encod
             yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def resolve_loader(options: EncodeOptions) -> str:
-    """``auto``: worker processes when encoding on a GPU, threads on the CPU. Measured (bench/README.md):
-    on an H100 with CLIP ViT-L/14 eight prepare threads starve the main thread of the GIL it needs to
-    launch kernels (forward time 8.6 s instead of 1.2 s; processes 1.8x faster end to end); on a CPU the
-    forward runs in ATen without the GIL and threads avoid the forks (1.3x faster on 2 cores)."""
-    if options.loader != "auto":
-        return options.loader
-    return "processes" if options.device.type == "cuda" else "threads"
 
 
 def _pinned(prepared):

@@ -1,7 +1,7 @@
 """The evaluation engine: one code path for every task and every model.
 
-Per task: load the data, encode each unique query and candidate once (cached, batched by size, decoded in
-worker processes or threads, sharded under torchrun), rank every query's own candidate list on the device, score,
+Per task: load the data, encode each unique query and candidate once (cached, batched by size, decoded on
+worker threads (or processes), sharded under torchrun), rank every query's own candidate list on the device, score,
 and write one result file atomically. Completed tasks are skipped on rerun; a failing task is recorded in
 ``<Task>.error.json`` and the run moves on.
 
@@ -102,7 +102,7 @@ class RunSettings:
     limit: int | None = None
     dataset_revision: str | None = None
     fast_path: bool = True
-    loader: Literal["auto", "threads", "processes"] = "auto"  # where images are decoded (never changes scores)
+    loader: Literal["threads", "processes"] = "threads"  # where images are decoded (never changes scores)
     progress: bool = True
     bootstrap_resamples: int = BOOTSTRAP_RESAMPLES
     bootstrap_seed: int = BOOTSTRAP_SEED

@@ -189,7 +189,7 @@ class VLM2VecEncoder(InputModule):
         chunk = self._chunk(features)
         n = len(features["input_ids"])
         memo: ChunkMemo | None = features.get("chunks")
-        image_features = ImageFeatures(memo) if memo is not None else None
+        image_features = ImageFeatures() if memo is not None else None
         if image_features is not None and torch.is_grad_enabled():
             image_features.kept = memo.take_features(tuple(features["input_ids"].tolist()))
         if len(chunk.present) == n:
@@ -248,8 +248,7 @@ class ImageFeatures:
     """A chunk's frozen-tower output: computed (and offered to the memo as ``fresh``) or replayed from
     ``kept`` (a CPU copy of the concatenated visual tokens and the per-image token counts)."""
 
-    def __init__(self, memo: "ChunkMemo"):
-        self.memo = memo
+    def __init__(self) -> None:
         self.kept: tuple[torch.Tensor, list[int]] | None = None
         self.fresh: tuple[torch.Tensor, list[int]] | None = None
 

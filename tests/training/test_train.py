@@ -76,6 +76,17 @@ def test_lora_and_dora_merge_reloads_identically(tiny_qwen2vl, train_layout, tmp
     assert (a - b).abs().max() < 1e-5
     assert (a - base_emb).abs().max() > 1e-3  # the adapter did change the model
 
+    # no conversion step: `mmeb run --model <output dir>` evaluates the checkpoint as written
+    from mmeb.cli import main
+    from mmeb.data.mirror import write_mirror
+
+    mirror = write_mirror(tmp_path / "eval", ["VOC2007", "MSCOCO_t2i"], n_queries=4)
+    assert main(["run", "--model", str(out), "--tasks", "VOC2007", "MSCOCO_t2i", "--data-dir", str(mirror),
+                 "--output-dir", str(tmp_path / "results"), "--device", "cpu", "--no-progress"]) == 0
+    result = json.loads(next((tmp_path / "results").rglob("VOC2007.json")).read_text())
+    assert result["n_queries"] == 4 and 0 <= result["main_score"] <= 1
+    assert result["model"]["settings"]["recipe"] == "vlm2vec" and "last non-pad token" in result["model"]["settings"]["pooling"]
+
 
 def test_resume_continues_from_the_last_checkpoint(tiny_qwen2vl, train_layout, tmp_path):
     run = tmp_path / "run"
