@@ -30,7 +30,7 @@ import hashlib
 import io
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Literal, Sequence
 
 import numpy as np
@@ -210,6 +210,7 @@ def _batches(dataset: Dataset, batches: list[list[int]], collate, options: Encod
         yield from DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=workers,
                               pin_memory=pin)
         return
+
     def prepare(batch: list[int]):
         out = collate([dataset[i] for i in batch])
         return _pinned(out) if pin and workers else out

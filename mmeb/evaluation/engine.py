@@ -1,8 +1,8 @@
 """The evaluation engine: one code path for every task and every model.
 
-Per task: load the data, encode each unique query and candidate once (cached, batched by size, decoded on
-worker threads (or processes), sharded under torchrun), rank every query's own candidate list on the device, score,
-and write one result file atomically. Completed tasks are skipped on rerun; a failing task is recorded in
+Per task: load the data (the next task's on a background thread), encode each unique query and candidate
+once (cached, batched by size, decoded on worker threads or processes, sharded under torchrun), rank every
+query's own candidate list on the device, score, and write one result file atomically. Completed tasks are skipped on rerun; a failing task is recorded in
 ``<Task>.error.json`` and the run moves on.
 
 The model protocol (:mod:`mmeb.models.protocol`) asks for ``encode(inputs, **context)`` only. The engine
@@ -12,7 +12,8 @@ also uses these optional members when a model has them:
 * ``to(device)`` - called once before encoding;
 * the **fast path** ``prepare(inputs, *, task_name, role) -> batch`` + ``embed(batch) -> tensor [n, dim]``:
   ``prepare`` must be CPU-only and thread-safe (it runs on the loader's thread pool, or in DataLoader
-  worker processes with ``loader="processes"``: tokenising and image preprocessing overlap the forward pass); ``embed`` runs in the main process on the device.
+  worker processes with ``loader="processes"``: tokenising and image preprocessing overlap the forward
+  pass); ``embed`` runs in the main process on the device.
   ``encode(inputs)`` must equal ``embed(prepare(inputs))``; pass ``fast_path=False`` to force ``encode``.
 """
 

@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-from model_helpers import image
 
 from mmeb.models import load_model
 from mmeb.models.protocol import ModelInput
