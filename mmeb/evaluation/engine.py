@@ -202,13 +202,14 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
         with make_progress(enabled=settings.progress and distributed.is_main()) as progress, \
                 _TaskLoader(settings) as loader:
             encoder = Encoder(model, options, cache, progress)
+            # stored results are read once each, up front: this run only writes tasks it does not skip
+            previous = [_completed(task, info, settings) for task in task_list]
             for i, task in enumerate(task_list):
-                previous = _completed(task, info, settings)
-                if previous is not None:
-                    report.outcomes.append(TaskOutcome(task.name, "skipped", previous))
+                if previous[i] is not None:
+                    report.outcomes.append(TaskOutcome(task.name, "skipped", previous[i]))
                     continue
                 # the next task to run loads on a background thread while this one encodes
-                upcoming = next((t for t in task_list[i + 1:] if _completed(t, info, settings) is None), None)
+                upcoming = next((t for t, p in zip(task_list[i + 1:], previous[i + 1:]) if p is None), None)
                 report.outcomes.append(_run_task(task, encoder, info, settings, device, loader, upcoming))
                 distributed.barrier()  # rank 0 finished writing before anyone checks the next task
         report.encode_calls = encoder.encode_calls
