@@ -135,7 +135,8 @@ def official_style(model, work, device: torch.device) -> float:
     return time.perf_counter() - start
 
 
-def engine_run(model, data_dir: Path, args, cache_dir: str | None, output_dir: str, loader: str = "threads"):
+def engine_run(model, data_dir: Path, args, cache_dir: str | None, output_dir: str,
+               loader: str = RunSettings.loader):
     settings = RunSettings(data_dir=str(data_dir), output_dir=output_dir, batch_size=args.batch_size,
                            num_workers=args.num_workers, loader=loader, device=args.device, cache_dir=cache_dir,
                            overwrite=True, progress=False)
@@ -203,7 +204,7 @@ def main(argv=None) -> int:
     warm_report, warm_wall = engine_run(model, data_dir, args, str(work_dir / "cache"), str(work_dir / "results"))
     results = cold_report.results
     task_s = sum(r.timings.total_s for r in results)
-    loader = EncodeOptions().loader
+    loader = RunSettings.loader  # the engine's default
     other = "threads" if loader == "processes" else "processes"
     other_s, other_report = None, None
     if args.compare_loader:

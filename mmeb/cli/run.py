@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         load_kwargs["revision"] = args.revision
     settings = RunSettings(
         data_dir=args.data_dir, output_dir=args.output_dir, batch_size=args.batch_size,
-        num_workers=args.num_workers, loader=args.loader, device=args.device, cache_dir=args.cache_dir, overwrite=args.overwrite,
+        num_workers=args.num_workers, loader=args.loader, device=args.device, cache_dir=args.cache_dir,
+        overwrite=args.overwrite,
         ties=args.ties, similarity=args.similarity, save_predictions=args.save_predictions, limit=args.limit,
         dataset_revision=args.dataset_revision, progress=not args.no_progress)
     report = run_evaluation(args.model, args.tasks, settings, **load_kwargs)

@@ -49,11 +49,7 @@ class EncodeOptions:
     num_workers: int = 2
     device: torch.device = torch.device("cpu")
     fast_path: bool = True  # use prepare/embed when the model offers both
-    loader: Literal["threads", "processes"] = "threads"
-
-    def __post_init__(self) -> None:
-        if self.loader not in LOADERS:
-            raise MMEBError(f"loader must be one of {LOADERS}, got {self.loader!r}")
+    loader: Literal["threads", "processes"] = "threads"  # checked by RunSettings.check
 
 
 LOADERS = ("threads", "processes")
@@ -248,7 +244,7 @@ def _pinned(prepared):
         try:
             payload = {k: v.pin_memory() if torch.is_tensor(v) and v.device.type == "cpu" and v.numel() > 4096
                        else v for k, v in payload.items()}
-        except RuntimeError:  # no CUDA driver for pinning: the plain tensors work as well
+        except RuntimeError:  # pinned host memory exhausted: pageable tensors copy too, only slower
             pass
     return indices, payload
 

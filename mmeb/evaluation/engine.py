@@ -2,8 +2,8 @@
 
 Per task: load the data (the next task's on a background thread), encode each unique query and candidate
 once (cached, batched by size, decoded on worker threads or processes, sharded under torchrun), rank every
-query's own candidate list on the device, score, and write one result file atomically. Completed tasks are skipped on rerun; a failing task is recorded in
-``<Task>.error.json`` and the run moves on.
+query's own candidate list on the device, score, and write one result file atomically. Completed tasks are
+skipped on rerun; a failing task is recorded in ``<Task>.error.json`` and the run moves on.
 
 The model protocol (:mod:`mmeb.models.protocol`) asks for ``encode(inputs, **context)`` only. The engine
 also uses these optional members when a model has them:

@@ -202,7 +202,7 @@ class VLM2VecEncoder(InputModule):
                 emb = real.new_zeros(n, dim).index_put((torch.tensor(chunk.present, device=device),), real)
             else:
                 emb = torch.zeros(n, dim, device=device)
-        if image_features is not None and image_features.fresh is not None and not torch.is_grad_enabled():
+        if image_features is not None and image_features.fresh is not None:  # only set by a no-grad pass
             memo.keep_features(tuple(features["input_ids"].tolist()), image_features.fresh)
         features["sentence_embedding"] = emb
         return features
