@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from mmeb.data.items import IMAGE_PLACEHOLDER
-from mmeb.data.mirror import write_eval_layout
+from mmeb.testing.mirror import write_eval_layout
 from mmeb.evaluation import RunSettings, run_evaluation
 from mmeb.evaluation.encoding import EncodeOptions, _InputDataset, plan_batches, probe_items
 from mmeb.evaluation.engine import index_rows
@@ -154,7 +154,7 @@ def log(message: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", default="clip-vit-b-16", help="mmeb.models.random_init preset")
+    parser.add_argument("--preset", default="clip-vit-b-16", help="mmeb.testing.models preset")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--n-queries", type=int, default=1000)
     parser.add_argument("--n-candidates", type=int, default=1000, help="candidates per MSCOCO_t2i-shaped query")
@@ -170,7 +170,7 @@ def main(argv=None) -> int:
 
     from mmeb.evaluation.distributed import local_device
     from mmeb.models import load_model
-    from mmeb.models.random_init import build
+    from mmeb.testing.models import build
 
     device = local_device(args.device)
     args.device = str(device)

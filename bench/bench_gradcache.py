@@ -119,7 +119,7 @@ def run_one(args) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--preset", default="tiny-qwen2vl", help="an mmeb.models.random_init preset")
+    p.add_argument("--preset", default="tiny-qwen2vl", help="an mmeb.testing.models preset")
     p.add_argument("--model-dir", help="use this model directory instead of building --preset")
     p.add_argument("--lora", action="store_true")
     p.add_argument("--bf16", action="store_true")
@@ -142,7 +142,7 @@ def main() -> None:
 
     tmp = tempfile.TemporaryDirectory()
     if not args.model_dir:
-        from mmeb.models.random_init import build
+        from mmeb.testing.models import build
 
         args.model_dir = str(build(args.preset, os.path.join(tmp.name, "model")))
     rows = []

@@ -30,7 +30,7 @@ import sys, tempfile
 from PIL import Image
 from mmeb.models import load_model
 from mmeb.models.protocol import ModelInput
-from mmeb.models.random_init import build
+from mmeb.testing.models import build
 dev = sys.argv[1]
 d = build("tiny-qwen2vl", tempfile.mkdtemp() + "/tiny-qwen2vl")
 inputs = [ModelInput("q", "", Image.new("RGB", (64, 48), "red"), "<|image_1|>\nq\n"), ModelInput("", "cat", None, "cat")]

@@ -17,8 +17,6 @@ _EXPORTS = {
     "ZipImageStore": "mmeb.data.images",
     "FolderImageStore": "mmeb.data.images",
     "parse_item": "mmeb.data.parsing",
-    "write_mirror": "mmeb.data.mirror",
-    "write_eval_layout": "mmeb.data.mirror",
 }
 
 __all__ = ["ImageStore", "Item", "QueryRow", "TaskData", *_EXPORTS]
@@ -26,7 +24,6 @@ __all__ = ["ImageStore", "Item", "QueryRow", "TaskData", *_EXPORTS]
 if TYPE_CHECKING:  # pragma: no cover
     from mmeb.data.images import FolderImageStore, ImageNotFoundError, ZipImageStore, check_images
     from mmeb.data.loader import load_task_data
-    from mmeb.data.mirror import write_eval_layout, write_mirror
     from mmeb.data.parsing import parse_item
 
 

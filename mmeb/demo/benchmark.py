@@ -108,7 +108,7 @@ def read_manifest(out_dir: str | Path) -> dict | None:
 def write_benchmark(out_dir: str | Path, config: BenchmarkConfig = BenchmarkConfig(), *,
                     progress: bool = False) -> dict:
     """Generate and write both layouts; returns the manifest. Reuses the files when the manifest matches."""
-    from mmeb.data.mirror import write_eval_layout
+    from mmeb.testing.mirror import write_eval_layout
     from mmeb.training.layout import write_train_layout
 
     out = Path(out_dir)

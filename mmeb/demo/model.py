@@ -1,5 +1,5 @@
 """The demo's models: a small random-init Qwen2-VL (the reference model, before and after training by the real
-trainer) and a two-tower baseline, each built with ``mmeb.models.random_init`` for the benchmark's vocabulary.
+trainer) and a two-tower baseline, each built with ``mmeb.testing.models`` for the benchmark's vocabulary.
 
 The sizes and the training recipe below are the demo's score-changing settings: they were tuned so that
 training for the default number of steps on two CPU cores takes a few minutes and clearly beats the untrained
@@ -70,7 +70,7 @@ def _build_atomically(path: Path, builder) -> Path:
 
 def build_reference(path: str | Path, vocabulary: list[str], seed: int) -> Path:
     """The untrained reference model: random weights, the benchmark's words in its tokenizer."""
-    from mmeb.models.random_init import build
+    from mmeb.testing.models import build
 
     return _build_atomically(Path(path), lambda out: build("tiny-qwen2vl", out, vocab_words=vocabulary, seed=seed,
                                                           **REFERENCE_SIZES))
@@ -79,7 +79,7 @@ def build_reference(path: str | Path, vocabulary: list[str], seed: int) -> Path:
 def build_two_tower(path: str | Path, vocabulary: list[str], seed: int) -> Path:
     """A CLIP-style two-tower baseline with random weights (no trainer for two-tower models here): the floor
     that shows what the adapters and the engine give a model that has learned nothing."""
-    from mmeb.models.random_init import build
+    from mmeb.testing.models import build
 
     return _build_atomically(Path(path), lambda out: build("tiny-clip", out, vocab_words=vocabulary, seed=seed))
 

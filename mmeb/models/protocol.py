@@ -29,15 +29,19 @@ class ModelInput:
     """One input to encode.
 
     instruction: the task instruction ("" when the item carries none, e.g. bare labels).
-    text:        payload text without instruction or image token.
-    image:       decoded RGB image, or None.
-    raw_text:    the string exactly as in the data, with the ``<|image_1|>`` placeholder.
+    text:        payload text only (label, query, caption; "" for a video-classification query or a page /
+                 clip target), without instruction or image token.
+    image:       a single image (photo, document page, MomentSeeker image query) as decoded from its file,
+                 in the file's own mode (P, RGBA, L, ...), or None. Call ``image.convert("RGB")`` when you need RGB.
+    raw_text:    the full official string exactly as in the data, with the ``<|image_1|>`` placeholder.
+    frames:      a video as a tuple of PIL images in temporal order, decoded and not resized, or None.
     """
 
     instruction: str
     text: str
     image: "Image.Image | None"
     raw_text: str
+    frames: "tuple[Image.Image, ...] | None" = None
 
 
 @runtime_checkable

@@ -27,7 +27,7 @@ class Model:
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
-    from mmeb.data.mirror import write_mirror
+    from mmeb.testing.mirror import write_mirror
 
     return write_mirror(tmp_path_factory.mktemp("mirror"), TASKS, n_queries=6, seed=1)
 

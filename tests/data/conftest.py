@@ -2,7 +2,7 @@
 
 import pytest
 
-from mmeb.data.mirror import write_mirror
+from mmeb.testing.mirror import write_mirror
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mmeb.data import check_images
-from mmeb.data.mirror import write_eval_layout, write_mirror
+from mmeb.testing.mirror import write_eval_layout, write_mirror
 from mmeb.errors import DataError, DataUnavailableError
 from mmeb.tasks import get_task
 

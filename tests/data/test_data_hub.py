@@ -8,7 +8,7 @@ import pytest
 
 from mmeb.cli import download as download_cli
 from mmeb.data.hub import fetch_subset, hub_reachable
-from mmeb.data.mirror import write_mirror
+from mmeb.testing.mirror import write_mirror
 from mmeb.errors import DataUnavailableError
 from mmeb.tasks import get_task
 

@@ -6,7 +6,7 @@ import pytest
 
 from mmeb.data import check_images, load_task_data
 from mmeb.data.images import FolderImageStore, ZipImageStore
-from mmeb.data.mirror import DEFAULT_MIRROR_TASKS
+from mmeb.testing.mirror import DEFAULT_MIRROR_TASKS
 from mmeb.tasks import get_task
 
 
@@ -60,7 +60,7 @@ def test_env_var_is_the_fallback_data_dir(mirror_zip, monkeypatch):
 
 
 def test_revision_file_pins_the_local_revision(tmp_path):
-    from mmeb.data.mirror import write_mirror
+    from mmeb.testing.mirror import write_mirror
 
     write_mirror(tmp_path, ["HatefulMemes"], n_queries=3)
     fingerprint = get_task("HatefulMemes").load(data_dir=tmp_path).revision
@@ -90,7 +90,7 @@ def test_stores_are_picklable_and_reopen_lazily(mirror_variants):
 def test_macos_archive_with_resource_fork_folder(tmp_path):
     import zipfile
 
-    from mmeb.data.mirror import write_mirror
+    from mmeb.testing.mirror import write_mirror
 
     root = write_mirror(tmp_path, ["NIGHTS"], n_queries=2, top_folder="eval_images")
     with zipfile.ZipFile(root / "images.zip", "a") as zf:

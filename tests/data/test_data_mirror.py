@@ -5,7 +5,7 @@ import zipfile
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mmeb.data.mirror import DEFAULT_MIRROR_TASKS, write_eval_layout, write_mirror
+from mmeb.testing.mirror import DEFAULT_MIRROR_TASKS, write_eval_layout, write_mirror
 from mmeb.tasks import get_task
 
 

@@ -94,7 +94,7 @@ def test_written_layouts_load_with_the_real_loaders(tmp_path):
 
 
 def test_vocabulary_covers_every_word_for_the_reference_tokenizer(bench):
-    from mmeb.models.random_init import word_tokenizer
+    from mmeb.testing.models import word_tokenizer
 
     tok = word_tokenizer(bench.vocabulary(), ["<|image_pad|>"])
     texts = [t for rows in bench.eval_subsets.values() for r in rows for t in [r["qry_text"], *r["tgt_text"]]]

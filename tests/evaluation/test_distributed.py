@@ -19,7 +19,7 @@ TASKS = ["ImageNet-1K", "MSCOCO_t2i", "RefCOCO-Matching"]
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
-    from mmeb.data.mirror import write_mirror
+    from mmeb.testing.mirror import write_mirror
 
     return write_mirror(tmp_path_factory.mktemp("mirror"), TASKS, n_queries=10, seed=3)
 

@@ -11,8 +11,8 @@ TASKS = ["ImageNet-1K", "MSCOCO_t2i", "CIRR"]
 
 @pytest.fixture(scope="module")
 def clip_and_mirror(tmp_path_factory):
-    from mmeb.data.mirror import write_mirror
-    from mmeb.models.random_init import build
+    from mmeb.testing.mirror import write_mirror
+    from mmeb.testing.models import build
 
     root = tmp_path_factory.mktemp("clip")
     return build("tiny-clip", root / "model"), write_mirror(root / "mirror", TASKS, n_queries=8, seed=2)

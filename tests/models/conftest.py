@@ -13,7 +13,7 @@ warnings.filterwarnings("ignore", message=".*bos_token_id.*")
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory):
     """tiny_dir(preset) -> saved checkpoint directory (cached per preset)."""
-    from mmeb.models.random_init import build
+    from mmeb.testing.models import build
 
     built = {}
 

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
-    from mmeb.data.mirror import write_mirror
+    from mmeb.testing.mirror import write_mirror
 
     return write_mirror(tmp_path_factory.mktemp("mirror") / "m", ["WebQA", "VisDial"], n_queries=4)
 

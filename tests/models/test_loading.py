@@ -48,7 +48,7 @@ def test_default_dtype_is_bf16_on_gpu_fp32_on_cpu(tiny_dir):
 
 
 def test_local_revision_is_recorded_and_content_sensitive(tiny_dir, tmp_path):
-    from mmeb.models.random_init import build
+    from mmeb.testing.models import build
 
     a = load_model(str(tiny_dir("tiny-clip")), device="cpu")
     b = load_model(str(build("tiny-clip", tmp_path / "tiny-clip", seed=5)), device="cpu")

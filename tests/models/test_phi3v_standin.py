@@ -5,7 +5,7 @@ import torch
 from model_helpers import image
 
 from mmeb.models.protocol import ModelInput
-from mmeb.models.random_init import word_tokenizer
+from mmeb.testing.models import word_tokenizer
 from mmeb.models.vlm2vec import Phi3VEmbedder, VLM2VecRecipe
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mmeb.errors import ConfigError, UnknownNameError
-from mmeb.models.random_init import PRESETS, build
+from mmeb.testing.models import PRESETS, build
 
 TINY = [p for p in PRESETS if p.startswith("tiny-")]
 

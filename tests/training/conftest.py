@@ -46,7 +46,7 @@ def generated_subsets(n_per_subset: int = 24, seed: int = 0) -> tuple[dict[str, 
 
 @pytest.fixture(scope="session")
 def tiny_qwen2vl(tmp_path_factory):
-    from mmeb.models.random_init import build
+    from mmeb.testing.models import build
 
     return build("tiny-qwen2vl", tmp_path_factory.mktemp("tiny-qwen2vl"), vocab_words=list(COLORS))
 

@@ -78,7 +78,7 @@ def test_lora_and_dora_merge_reloads_identically(tiny_qwen2vl, train_layout, tmp
 
     # no conversion step: `mmeb run --model <output dir>` evaluates the checkpoint as written
     from mmeb.cli import main
-    from mmeb.data.mirror import write_mirror
+    from mmeb.testing.mirror import write_mirror
 
     mirror = write_mirror(tmp_path / "eval", ["VOC2007", "MSCOCO_t2i"], n_queries=4)
     assert main(["run", "--model", str(out), "--tasks", "VOC2007", "MSCOCO_t2i", "--data-dir", str(mirror),

@@ -7,7 +7,7 @@ Two uses:
     released configs). Speed does not depend on weight values, so a random model measures real
     throughput; the *model's* vocabulary size matches the real one, the tokenizer's does not need to.
 
-    from mmeb.models.random_init import build
+    from mmeb.testing.models import build
     path = build("tiny-qwen2vl", tmp_path / "m")      # then load_model(str(path))
 
 VLM presets also write ``mmeb_model.json`` (docs/checkpoint-format.md) so ``load_model(dir)`` picks
