@@ -45,11 +45,18 @@ def run(args) -> int:
     out = Console(width=None if sys.stdout.isatty() else 130)  # a piped table is not squeezed to 80 columns
     out.print(overview_table(outcome.board))
     out.print(f"trained minus untrained, mean hit@1 over the {len(OOD_TASKS)} OOD tasks: "
-              f"{outcome.ood_gain_points:+.1f} points")
+              f"{_signed_points(outcome.ood_gain_points)} points")
     out.print(f"leaderboard page: {outcome.page.resolve()}")
     out.print(f"wall time: {outcome.seconds['total']:.0f} s ("
               + ", ".join(f"{k}: {v:.0f} s" for k, v in outcome.seconds.items() if k != "total") + ")")
     return 0
+
+
+def _signed_points(value: float) -> str:
+    from mmeb.units import format_points
+
+    text = format_points(value)
+    return text if text.startswith("-") else "+" + text
 
 
 def overview_table(board):
@@ -57,6 +64,7 @@ def overview_table(board):
     from rich.table import Table
 
     from mmeb.leaderboard.aggregate import GROUP_LABELS
+    from mmeb.units import format_points
 
     table = Table(title=f"{board.benchmark} benchmark: hit@1 (%)")
     table.add_column("Model", no_wrap=True)
@@ -64,5 +72,5 @@ def overview_table(board):
         table.add_column(f"{GROUP_LABELS.get(group, group)} ({len(tasks)})", justify="right")
     for row in board.rows:
         cells = [row.groups[g].value for g in board.task_groups]
-        table.add_row(row.name, *("-" if v is None else f"{v:.1f}" for v in cells))
+        table.add_row(row.name, *(format_points(v, missing="-") for v in cells))
     return table

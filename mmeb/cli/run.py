@@ -72,17 +72,19 @@ def print_summary(report) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from mmeb.units import format_percent, format_percent_range
+
     table = Table(title=f"{report.model_name} ({report.model_revision or 'no revision'})")
-    for column in ("task", "status", "hit@1", "95% CI", "queries", "tied", "seconds"):
+    for column in ("task", "status", "score %", "95% CI %", "queries", "tied", "seconds"):
         table.add_column(column, justify="left" if column in ("task", "status") else "right")
     for outcome in report.outcomes:
         r = outcome.result
         if r is None:
             table.add_row(outcome.task_name, "[red]failed[/red]", "", "", "", "", f"{outcome.seconds:.1f}")
             continue
-        ci = (f"{r.scores.ci95_low:.3f}-{r.scores.ci95_high:.3f}" if r.scores.ci95_low is not None else "")
+        ci = format_percent_range(r.scores.ci95_low, r.scores.ci95_high)
         status = "done" if outcome.status == "done" else "[dim]skipped[/dim]"
-        table.add_row(outcome.task_name, status, f"{r.main_score:.4f}", ci, str(r.n_queries),
+        table.add_row(outcome.task_name, status, format_percent(r.main_score), ci, str(r.n_queries),
                       str(r.scores.n_tied_queries if r.scores.n_tied_queries is not None else ""),
                       f"{outcome.seconds:.1f}")
     from rich.markup import escape

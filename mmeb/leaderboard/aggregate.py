@@ -110,7 +110,7 @@ def aggregate_tasks(tasks: dict[str, TaskScore], task_groups: dict[str, list[str
 def _task_score(r: TaskResult) -> TaskScore:
     s = r.scores
     ci = (100 * s.ci95_low, 100 * s.ci95_high) if s.ci95_low is not None and s.ci95_high is not None else None
-    return TaskScore(100 * s.hit_at_1, ci)
+    return TaskScore(100 * r.main_score, ci)
 
 
 def _size_b(*sources: dict[str, Any]) -> float | None:

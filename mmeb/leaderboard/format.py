@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from mmeb.leaderboard.aggregate import GroupScore, ModelRow, TaskScore
+from mmeb.units import format_points
 
 NOT_REPORTED = "—"
 
 
 def pct(value: float) -> str:
-    """One decimal, half rounded up as the paper prints (39.25 -> 39.3; float formatting gives 39.2)."""
-    return str(Decimal(repr(round(value, 6))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    """A percent value as every output prints it (mmeb.units: one decimal, half up)."""
+    return format_points(value)
 
 
 def group_text(g: GroupScore) -> str:
@@ -24,7 +23,7 @@ def group_text(g: GroupScore) -> str:
 
 
 def ci_text(ci: tuple[float, float] | None) -> str:
-    return f"[{ci[0]:.1f}, {ci[1]:.1f}]" if ci else ""
+    return f"[{pct(ci[0])}, {pct(ci[1])}]" if ci else ""
 
 
 def task_text(t: TaskScore | None) -> str:

@@ -99,8 +99,8 @@ def _check_scores(path: Path, r: TaskResult) -> Iterable[Problem]:
             yield Problem(path, f"scores.{k1}={v1} exceeds scores.{k2}={v2}", "hit@k cannot fall as k grows; rerun")
     if (s.ci95_low is None) != (s.ci95_high is None):
         yield Problem(path, "only one end of the 95% CI is given", "give both ci95_low and ci95_high or neither")
-    elif s.ci95_low is not None and not (s.ci95_low - SCORE_TOLERANCE <= s.hit_at_1 <= s.ci95_high + SCORE_TOLERANCE):
-        yield Problem(path, f"hit@1={s.hit_at_1} is outside its CI [{s.ci95_low}, {s.ci95_high}]",
+    elif s.ci95_low is not None and not (s.ci95_low - SCORE_TOLERANCE <= r.main_score <= s.ci95_high + SCORE_TOLERANCE):
+        yield Problem(path, f"{r.main_metric}={r.main_score} is outside its CI [{s.ci95_low}, {s.ci95_high}]",
                       "rerun with `mmeb run`; the CI must bracket the score")
 
 

@@ -1,7 +1,9 @@
 """The result-file schema: one JSON per (model, task), written by ``mmeb run`` and read by the
 leaderboard, the validator and the exporters.
 
-Scores are fractions in [0, 1]. ``main_score`` is hit@1 (= Precision@1 with one positive).
+Scores are fractions in [0, 1]. ``main_score`` is the score of ``main_metric``: hit@1 (= Precision@1
+with one positive) for MMEB-V1 and the image / video tasks of MMEB-V2, ndcg_linear@5 for visual documents.
+``task_name`` is the official key of the task within ``benchmark`` (MMEB-V2 reuses the V1 image names).
 Published reference rows (figures copied from papers, not run by mmeb) use the same schema with
 ``published`` set; their run-only fields (harness, timings, device) are then absent.
 """
@@ -25,11 +27,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+MainMetric = Literal["hit@1", "ndcg_linear@5"]
+#: the Scores field that holds each main metric
+MAIN_METRIC_FIELDS = {"hit@1": "hit_at_1", "ndcg_linear@5": "ndcg_at_5"}
+
+
 class Scores(_Strict):
-    hit_at_1: float = Field(ge=0, le=1)
+    hit_at_1: float | None = Field(default=None, ge=0, le=1)  # required unless the main metric is another
     hit_at_5: float | None = Field(default=None, ge=0, le=1)
     hit_at_10: float | None = Field(default=None, ge=0, le=1)
-    ndcg_at_5: float | None = Field(default=None, ge=0, le=1)  # linear gain, one relevant item
+    ndcg_at_5: float | None = Field(default=None, ge=0, le=1)  # ndcg_linear@5 (linear gain, graded if qrels are)
     mrr: float | None = Field(default=None, ge=0, le=1)
     ci95_low: float | None = Field(default=None, ge=0, le=1)  # bootstrap CI of hit@1
     ci95_high: float | None = Field(default=None, ge=0, le=1)
@@ -83,6 +90,7 @@ class Published(_Strict):
     citation: str
     url: str | None = None
     note: str | None = None
+    version: str | None = None  # benchmark version the figures belong to, e.g. "v2.0.0" (MMEB-V2)
 
 
 class Prediction(_Strict):
@@ -102,9 +110,10 @@ class Prediction(_Strict):
 class TaskResult(_Strict):
     schema_version: int = SCHEMA_VERSION
     task_name: str
-    meta_task: Literal["classification", "vqa", "retrieval", "grounding"]
-    split: Literal["IND", "OOD"]
-    main_metric: Literal["hit@1"] = "hit@1"
+    benchmark: str = "MMEB-V1"
+    meta_task: Literal["classification", "vqa", "retrieval", "grounding"] | None = None  # MMEB-V1 tasks
+    split: Literal["IND", "OOD"] | None = None  # MMEB-V1 tasks
+    main_metric: MainMetric = "hit@1"
     main_score: float = Field(ge=0, le=1)
     n_queries: int = Field(ge=0)
     scores: Scores
@@ -121,8 +130,10 @@ class TaskResult(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "TaskResult":
-        if abs(self.main_score - self.scores.hit_at_1) > 1e-9:
-            raise ValueError("main_score must equal scores.hit_at_1")
+        field = MAIN_METRIC_FIELDS[self.main_metric]
+        stated = getattr(self.scores, field)
+        if stated is None or abs(self.main_score - stated) > 1e-9:
+            raise ValueError(f"main_score must equal scores.{field} (the main metric {self.main_metric})")
         if self.predictions is not None and len(self.predictions) != self.n_queries:
             raise ValueError(
                 f"{len(self.predictions)} predictions for n_queries={self.n_queries}"
