@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from mmeb import __version__
+from mmeb._version import __version__
 
 # order = order in `mmeb --help`
 SUBCOMMANDS = [

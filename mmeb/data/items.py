@@ -19,6 +19,17 @@ if TYPE_CHECKING:  # pragma: no cover
 IMAGE_PLACEHOLDER = "<|image_1|>"
 
 
+class SubsetSpec(Protocol):
+    """What the loader needs to know about a task (``mmeb.tasks.TaskMetadata`` has these fields): where its
+    subset lives and the instruction prefixes that split a stored string into instruction and payload."""
+
+    name: str  # the subset (folder / Hub config) name
+    dataset_id: str
+    dataset_revision: str
+    query_instruction: str
+    target_instruction: str
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     """One query or candidate.

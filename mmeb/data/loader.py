@@ -14,10 +14,9 @@ from pathlib import Path
 
 from mmeb.data.hub import IMAGES_ARCHIVE, DownloadFn, fetch_subset, how_to_provide
 from mmeb.data.images import FolderImageStore, ZipImageStore, first_rows
-from mmeb.data.items import QueryRow, TaskData
+from mmeb.data.items import QueryRow, SubsetSpec, TaskData
 from mmeb.data.parsing import parse_row
 from mmeb.errors import DataError, DataUnavailableError
-from mmeb.tasks.base import TaskMetadata
 
 DATA_DIR_ENV = "MMEB_DATA_DIR"
 COLUMNS = ("qry_text", "qry_img_path", "tgt_text", "tgt_img_path")
@@ -49,7 +48,7 @@ def parquet_files(root: Path, subset: str, advice: str) -> list[Path]:
         f"{'; did you mean: ' + ', '.join(close) + '?' if close else ''}). " + advice)
 
 
-def read_rows(files: list[Path], meta: TaskMetadata) -> list[QueryRow]:
+def read_rows(files: list[Path], meta: SubsetSpec) -> list[QueryRow]:
     """Parse the parquet files into query rows (row_index counts across files)."""
     import pyarrow.parquet as pq
 
@@ -103,7 +102,7 @@ def image_store(root: Path, task_name: str, rows: list[QueryRow], data_file: str
     return FolderImageStore(root, **context)
 
 
-def load_task_data(metadata: TaskMetadata, data_dir: str | os.PathLike | None = None,
+def load_task_data(metadata: SubsetSpec, data_dir: str | os.PathLike | None = None,
                    revision: str | None = None, cache_dir: str | os.PathLike | None = None,
                    download_fn: DownloadFn | None = None) -> TaskData:
     """Load a task's test split.

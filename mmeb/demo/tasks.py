@@ -4,7 +4,8 @@ them a table of their own. Each mirrors one MMEB task; its instruction strings a
 
 IND tasks have a training subset of the same name; OOD tasks are evaluation only and test generalisation to
 colour-shape combinations that no training image shows, and to phrasings never trained on.
-This module is light (no PIL, no torch) so listing tasks stays instant.
+This module is light (no PIL, no torch) so listing tasks stays instant. The task registry finds it through the
+``mmeb.tasks`` entry point declared in pyproject.toml (``TASK_CLASSES``); importing it also registers the tasks.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from typing import Any, Iterable, Literal, Sequence
 import torch
 import torch.nn.functional as F
 
-import mmeb
+from mmeb._version import __version__
 from mmeb.errors import ConfigError, MMEBError, ModelOutputError
 from mmeb.evaluation import distributed
 from mmeb.evaluation.cache import EmbeddingCache, model_identity
@@ -193,7 +193,7 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
                            output_dir=Path(settings.output_dir) if settings.output_dir else None)
         if settings.output_dir and distributed.is_main():
             io.write_model_meta(settings.output_dir, info.name, info.revision, {
-                **info.model_dump(), "mmeb_version": mmeb.__version__, "load_s": round(load_s, 3),
+                **info.model_dump(), "mmeb_version": __version__, "load_s": round(load_s, 3),
                 "device": describe_device(device)})
         cache = (EmbeddingCache(settings.cache_dir, model_identity(info.name, info.revision, info.settings))
                  if settings.cache_dir else None)
@@ -368,7 +368,7 @@ def harness_info() -> HarnessInfo:
             versions[library] = importlib_metadata.version(library)
         except importlib_metadata.PackageNotFoundError:
             pass
-    return HarnessInfo(mmeb_version=mmeb.__version__, python=platform.python_version(), libraries=versions)
+    return HarnessInfo(mmeb_version=__version__, python=platform.python_version(), libraries=versions)
 
 
 def describe_device(device: torch.device) -> str:

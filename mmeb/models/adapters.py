@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from mmeb.errors import ConfigError
-from mmeb.models.loading import attention_implementation, hub_snapshot, processor_source, refuse_remote_code
+from mmeb.models.runtime import (attention_implementation, default_dtype, hub_snapshot, processor_source,
+                                 refuse_remote_code, torch_dtype)
 
 TWO_TOWER_TYPES = ("clip", "siglip", "blip", "blip-2")
 VLM_TYPES = ("qwen2_vl", "llava_next", "phi3_v")
@@ -47,11 +48,8 @@ def runtime_dtype(device: str, dtype: str | None, recipe_dtype: str | None) -> s
 
 
 def _load_hf(directory: Path, model_type: str, *, device, dtype, trust_remote_code, attn_implementation):
-    from mmeb.models.loading import default_dtype
-    from mmeb.models.vlm import _torch_dtype
-
     cls = model_class(model_type, trust_remote_code=trust_remote_code, where=str(directory))
-    kwargs: dict[str, Any] = {"dtype": _torch_dtype(dtype or default_dtype(device))}
+    kwargs: dict[str, Any] = {"dtype": torch_dtype(dtype or default_dtype(device))}
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
     if model_type == "phi3_v":
@@ -108,10 +106,9 @@ def build_from_config(directory: Path, *, adapter, settings, name, revision, met
         return _build_instructed_vlm(directory, adapter, model_type, settings=settings, name=name, revision=revision,
                                      metadata=metadata, device=device, dtype=dtype,
                                      trust_remote_code=trust_remote_code, attn_implementation=attn_implementation)
-    from mmeb.models.loading import _override
     from mmeb.models.vlm2vec import VLM2VecRecipe
 
-    recipe = _override(VLM2VecRecipe.for_backbone(model_type), settings, directory)
+    recipe = override_recipe(VLM2VecRecipe.for_backbone(model_type), settings, directory)
     return build_vlm2vec(directory, recipe, name=name, revision=revision, metadata=metadata, device=device,
                          dtype=dtype, trust_remote_code=trust_remote_code, attn_implementation=attn_implementation)
 
@@ -140,7 +137,6 @@ def build_from_peft(directory: Path, *, adapter, base_model, settings, name, rev
     """Base model + PEFT adapter (LoRA or DoRA) merged with ``merge_and_unload()`` for inference."""
     from peft import PeftModel
 
-    from mmeb.models.loading import _override
     from mmeb.models.vlm2vec import RECIPE_FILE, VLM2VecRecipe
 
     config = json.loads((directory / "adapter_config.json").read_text())
@@ -156,7 +152,7 @@ def build_from_peft(directory: Path, *, adapter, base_model, settings, name, rev
         recipe = VLM2VecRecipe.load(base_dir)
     else:
         recipe = VLM2VecRecipe.for_backbone(model_type, base_model=base)
-    recipe = _override(recipe, settings, directory)
+    recipe = override_recipe(recipe, settings, directory)
     dtype_ = runtime_dtype(device, dtype, None)
     attn = attn_implementation or ("eager" if model_type == "phi3_v" else attention_implementation(device, dtype_))
     base_model_obj = _load_hf(base_dir, model_type, device=device, dtype=dtype_, trust_remote_code=trust_remote_code,
@@ -176,3 +172,13 @@ def _refuse_unknown(settings: dict, allowed: set[str], what: str) -> None:
     unknown = set(settings) - allowed
     if unknown:
         raise ConfigError(f"unknown setting(s) {sorted(unknown)} for the {what}; known: {', '.join(sorted(allowed))}")
+
+
+def override_recipe(recipe, settings: dict[str, Any], where: Path):
+    """Apply CLI/Python overrides to a recipe; a name the recipe does not have is an error."""
+    unknown = set(settings) - set(type(recipe).model_fields)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {sorted(unknown)} for the VLM2Vec recipe of {where}; "
+                          f"known: {', '.join(sorted(type(recipe).model_fields))}")
+    fields = {k: v for k, v in settings.items() if k in type(recipe).model_fields}
+    return type(recipe)(**{**recipe.model_dump(), **fields})

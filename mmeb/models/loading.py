@@ -10,93 +10,11 @@ Spec resolution (first match wins):
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
-from mmeb.errors import ConfigError, MMEBError, suggest
-
-DTYPES = ("float32", "bfloat16", "float16")
-_PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json", "tokenizer_config.json")
-
-
-def default_dtype(device: str) -> str:
-    """bf16 on a GPU (what the released checkpoints were trained and evaluated in), fp32 on CPU."""
-    return "bfloat16" if str(device).startswith("cuda") else "float32"
-
-
-def resolve_device(device: str | None) -> str:
-    import torch
-
-    if device in (None, "auto"):
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return str(device)
-
-
-def check_dtype(dtype: str | None) -> str | None:
-    if dtype in (None, "auto"):
-        return None
-    dtype = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32", "half": "float16"}.get(dtype, dtype)
-    if dtype not in DTYPES:
-        raise ConfigError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}")
-    return dtype
-
-
-def attention_implementation(device: str, dtype: str | None, requested: str | None = None) -> str | None:
-    """FlashAttention-2 when installed and usable (CUDA, half precision); else None = transformers'
-    default, which is PyTorch SDPA where the architecture supports it (eager otherwise, e.g. BLIP).
-    Adapters record the implementation the loaded model actually uses."""
-    if requested:
-        return requested
-    if device.startswith("cuda") and (dtype or default_dtype(device)) in ("bfloat16", "float16"):
-        try:
-            import flash_attn  # noqa: F401
-
-            return "flash_attention_2"
-        except ImportError:
-            pass
-    return None
-
-
-def local_revision(directory: Path) -> str:
-    """A content fingerprint for an unversioned local checkpoint (recorded as its revision and used in
-    cache keys): every file's name and size, the full text of JSON files and the first MiB of the rest."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(directory)).encode() + str(path.stat().st_size).encode())
-        with path.open("rb") as fh:
-            digest.update(fh.read() if path.suffix == ".json" else fh.read(1 << 20))
-    return "local-" + digest.hexdigest()[:12]
-
-
-def hub_snapshot(repo_id: str, revision: str | None) -> tuple[Path, str]:
-    """Download (or find in the cache) a Hub repo; returns the local dir and the resolved commit."""
-    from huggingface_hub import snapshot_download
-
-    try:
-        path = Path(snapshot_download(repo_id, revision=revision or "main"))
-    except Exception as exc:  # offline, unknown repo, gated, ...
-        raise MMEBError(f"could not fetch model {repo_id!r} (revision {revision or 'main'}) from the Hub: "
-                        f"{type(exc).__name__}: {exc}. Check the name, your network / HF_HUB_OFFLINE, "
-                        "or pass a local directory.") from exc
-    return path, path.name  # snapshot folders are named by commit hash
-
-
-def needs_remote_code(directory: Path) -> bool:
-    config = directory / "config.json"
-    if not config.exists():
-        return False
-    data = json.loads(config.read_text())
-    return "auto_map" in data or data.get("model_type") == "phi3_v"
-
-
-def refuse_remote_code(what: str) -> ConfigError:
-    return ConfigError(
-        f"{what} runs custom Python code from its Hub repository (it is not in transformers core). "
-        "mmeb will not execute downloaded code unless you allow it: pass --trust-remote-code "
-        "(Python: trust_remote_code=True) after reviewing the repository.")
-
+from mmeb.errors import ConfigError, suggest
+from mmeb.models.runtime import check_dtype, hub_snapshot, local_revision, refuse_remote_code, resolve_device
 
 def load_model(spec: str, *, device: str | None = None, dtype: str | None = None, trust_remote_code: bool = False,
                revision: str | None = None, **settings: Any):
@@ -163,7 +81,7 @@ def load_directory(directory: Path, *, name: str, revision: str | None, settings
     if (directory / "mmeb_model.json").exists():
         from mmeb.models.vlm2vec import VLM2VecRecipe
 
-        recipe = _override(VLM2VecRecipe.load(directory), settings, directory)
+        recipe = adapters.override_recipe(VLM2VecRecipe.load(directory), settings, directory)
         return adapters.build_vlm2vec(directory, recipe, metadata=meta, **common)
     if (directory / "adapter_config.json").exists():
         return adapters.build_from_peft(directory, adapter=adapter, base_model=base_model, settings=settings,
@@ -177,20 +95,3 @@ def load_directory(directory: Path, *, name: str, revision: str | None, settings
         return adapters.build_from_config(directory, adapter=adapter, settings=settings, metadata=meta, **common)
     raise ConfigError(f"{directory} is not a model directory: no mmeb_model.json, adapter_config.json, "
                       "modules.json or config.json (see docs/checkpoint-format.md)")
-
-
-def _override(recipe, settings: dict[str, Any], where: Path):
-    """Apply CLI/Python overrides to a recipe; a name the recipe does not have is an error."""
-    unknown = set(settings) - set(type(recipe).model_fields)
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {sorted(unknown)} for the VLM2Vec recipe of {where}; "
-                          f"known: {', '.join(sorted(type(recipe).model_fields))}")
-    fields = {k: v for k, v in settings.items() if k in type(recipe).model_fields}
-    return type(recipe)(**{**recipe.model_dump(), **fields})
-
-
-def processor_source(directory: Path, base_model: str | None) -> str:
-    """LoRA-only repos ship no processor: then it comes from the base model."""
-    if any((directory / f).exists() for f in _PROCESSOR_FILES) or not base_model:
-        return str(directory)
-    return base_model

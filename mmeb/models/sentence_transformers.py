@@ -107,15 +107,14 @@ def load_sentence_transformer(spec: str, *, revision: str | None, settings: dict
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise ConfigError("st: models need sentence-transformers: pip install 'mmeb[st]'") from exc
-    from mmeb.models.loading import local_revision
-    from mmeb.models.vlm import _torch_dtype
+    from mmeb.models.runtime import local_revision, torch_dtype
 
     unknown = set(settings) - set(ST_SETTINGS)
     if unknown:
         raise ConfigError(f"unknown setting(s) {sorted(unknown)} for a sentence-transformers model; "
                           f"known: {', '.join(ST_SETTINGS)}")
     local = Path(spec).expanduser()
-    model_kwargs = {"dtype": _torch_dtype(dtype)} if dtype else {}
+    model_kwargs = {"dtype": torch_dtype(dtype)} if dtype else {}
     try:
         model = SentenceTransformer(str(local) if local.is_dir() else spec, device=device, revision=revision,
                                     trust_remote_code=trust_remote_code, model_kwargs=model_kwargs or None)

@@ -88,11 +88,10 @@ class TwoTowerEmbedder:
         }
 
     def to(self, device):
-        from mmeb.models.loading import default_dtype
-        from mmeb.models.vlm import _torch_dtype
+        from mmeb.models.runtime import default_dtype, torch_dtype
 
         dtype = self._dtype_explicit or default_dtype(str(device))
-        self.model.to(device=device, dtype=_torch_dtype(dtype))
+        self.model.to(device=device, dtype=torch_dtype(dtype))
         self.device = str(device)
         return self
 

@@ -85,10 +85,10 @@ class VLMEmbedder:
         }
 
     def to(self, device):
-        from mmeb.models.loading import default_dtype
+        from mmeb.models.runtime import default_dtype, torch_dtype
 
         dtype = self._dtype_explicit or default_dtype(str(device))
-        self.model.to(device=device, dtype=_torch_dtype(dtype))
+        self.model.to(device=device, dtype=torch_dtype(dtype))
         self.device = str(device)
         return self
 
@@ -148,9 +148,3 @@ class VLMEmbedder:
             self.min_pixels, self.max_pixels = ip.min_pixels, ip.max_pixels
         else:
             self.min_pixels, self.max_pixels = min_pixels, max_pixels
-
-
-def _torch_dtype(name: str):
-    import torch
-
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]

@@ -74,7 +74,7 @@ class VLM2VecRecipe(BaseModel):
                               "see docs/checkpoint-format.md") from exc
 
     def save(self, directory: str | Path) -> Path:
-        from mmeb import __version__
+        from mmeb._version import __version__
 
         data = self.model_dump()
         data["mmeb_version"] = data["mmeb_version"] or __version__

@@ -1,5 +1,7 @@
-"""The task registry: the 36 MMEB-V1 tasks (declared in one module per meta-task) plus any task another
-module registers with :func:`register_task` (e.g. the offline demo's ``benchmark="synthetic"`` tasks).
+"""The task registry: the 36 MMEB-V1 tasks (declared in one module per meta-task) plus the tasks of other
+benchmarks, found through the ``mmeb.tasks`` entry-point group (an installed package declares
+``[project.entry-points."mmeb.tasks"] name = "package.module:TASK_CLASSES"``, a sequence of Task classes;
+mmeb's own offline demo registers this way) or added at run time with :func:`register_task`.
 
 Selectors (``get_tasks``): a task name (case-insensitive, any benchmark); ``all``, ``IND``, ``OOD`` or a
 meta-task (``classification``, ``vqa``, ``retrieval``, ``grounding``) within MMEB-V1; and
@@ -10,8 +12,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
+from importlib.metadata import entry_points
 
-from mmeb.errors import suggest
+from mmeb.errors import MMEBError, suggest
 from mmeb.tasks.base import Task, TaskMetadata
 
 __all__ = ["TASK_NAMES", "DEFAULT_BENCHMARK", "GROUPS", "Task", "TaskMetadata", "get_task", "get_tasks",
@@ -34,8 +37,8 @@ GROUPS = ("all", "IND", "OOD", *META_TASKS)
 
 _BUILTIN_MODULES = ("mmeb.tasks.classification", "mmeb.tasks.vqa", "mmeb.tasks.retrieval",
                     "mmeb.tasks.grounding")
-#: other benchmarks shipped with mmeb (light modules: metadata only); skipped when not installed
-_EXTRA_MODULES = ("mmeb.demo.tasks",)
+#: entry-point group through which installed packages contribute benchmarks
+ENTRY_POINT_GROUP = "mmeb.tasks"
 _REGISTRY: dict[str, type[Task]] = {}  # lower-cased name -> class, in registration order
 _loaded = False
 
@@ -62,13 +65,23 @@ def _discover() -> None:
     if not _loaded:
         for module in _BUILTIN_MODULES:
             importlib.import_module(module)
-        for module in _EXTRA_MODULES:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name != module:  # the module exists but is broken: say so
-                    raise
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            _register_entry_point(entry_point)
         _loaded = True
+
+
+def _register_entry_point(entry_point) -> None:
+    where = f"entry point {entry_point.name!r} ({entry_point.value}) of group {ENTRY_POINT_GROUP!r}"
+    try:
+        declared = entry_point.load()
+    except Exception as exc:  # a broken third-party package must say which one it is
+        raise MMEBError(f"{where} failed to load: {type(exc).__name__}: {exc}. Fix or uninstall the package "
+                        "that declares it.") from exc
+    classes = [declared] if isinstance(declared, type) else list(declared)
+    for cls in classes:
+        if not (isinstance(cls, type) and issubclass(cls, Task)):
+            raise MMEBError(f"{where} must name a Task class or a sequence of Task classes; got {cls!r}")
+        register_task(cls)
 
 
 def _order_key(cls: type[Task]) -> tuple[int, int]:

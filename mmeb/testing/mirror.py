@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from mmeb.data.items import IMAGE_PLACEHOLDER
-from mmeb.tasks.base import TaskMetadata
+from mmeb.tasks.metadata import TaskMetadata
 
 ImagesMode = Literal["zip", "folder"]
 PARQUET_NAME = "test-00000-of-00001.parquet"

@@ -6,7 +6,7 @@ from model_helpers import image
 
 from mmeb.errors import ConfigError, UnknownNameError
 from mmeb.models import list_models, load_model
-from mmeb.models.loading import default_dtype
+from mmeb.models.runtime import default_dtype
 from mmeb.models.protocol import ModelInput
 
 REQUIRED = ["clip-vit-l-14", "openclip-vit-b-16-laion2b", "siglip-so400m-patch14-384", "blip-itm-large-coco",

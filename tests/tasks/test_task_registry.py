@@ -115,3 +115,69 @@ def test_register_other_benchmark_selects_within_it(scratch_registry):
         @register_task
         class ImageNet1K(Task):  # noqa: F811 - a second class under a taken name
             metadata = TaskMetadata(**{**ToyAlpha.metadata.model_dump(), "name": "imagenet-1k"})
+
+
+class _ToyEntryTask(Task):
+    metadata = TaskMetadata(name="ToyFromEntryPoint", benchmark="entrybench", meta_task="retrieval", split="OOD",
+                            query_modality="text", target_modality="image", query_instruction="q",
+                            target_instruction="", n_candidates=2, description="toy")
+
+
+class _FakeEntryPoint:
+    def __init__(self, name, value, loaded):
+        self.name, self.value, self._loaded = name, value, loaded
+
+    def load(self):
+        if isinstance(self._loaded, Exception):
+            raise self._loaded
+        return self._loaded
+
+
+def _discover_with(monkeypatch, *fake_entry_points):
+    import mmeb.tasks as registry
+
+    registry.registered_tasks()
+    builtins = {k: c for k, c in registry._REGISTRY.items() if c.__module__.startswith("mmeb.tasks.")}
+    monkeypatch.setattr(registry, "_REGISTRY", builtins)  # as if only the core's own modules had been imported
+    monkeypatch.setattr(registry, "_loaded", False)
+    monkeypatch.setattr(registry, "entry_points",
+                        lambda group: list(fake_entry_points) if group == "mmeb.tasks" else [])
+    return registry
+
+
+def test_installed_packages_contribute_benchmarks_through_the_entry_point_group(monkeypatch):
+    registry = _discover_with(monkeypatch, _FakeEntryPoint("toy", "toypkg.tasks:TASKS", [_ToyEntryTask]))
+    assert [t.name for t in get_tasks("entrybench:all")] == ["ToyFromEntryPoint"]
+    assert registry.registered_tasks()[-1] is _ToyEntryTask  # after the built-ins
+    assert [t.name for t in get_tasks()] == list(TASK_NAMES)
+
+
+def test_without_the_entry_point_the_core_does_not_know_the_demo(monkeypatch):
+    _discover_with(monkeypatch)
+    with pytest.raises(UnknownNameError, match="unknown benchmark 'synthetic'"):
+        get_tasks("synthetic:all")
+
+
+@pytest.mark.parametrize("loaded, message", [
+    (ImportError("No module named 'toypkg'"), "failed to load: ImportError"),
+    ([object], "must name a Task class"),
+])
+def test_a_broken_entry_point_names_itself(monkeypatch, loaded, message):
+    from mmeb.errors import MMEBError
+
+    _discover_with(monkeypatch, _FakeEntryPoint("toy", "toypkg.tasks:TASKS", loaded))
+    with pytest.raises(MMEBError, match=message) as info:
+        get_tasks()
+    assert "'toy' (toypkg.tasks:TASKS)" in str(info.value)
+
+
+def test_the_demo_benchmark_is_declared_as_an_entry_point():
+    import tomllib
+    from pathlib import Path
+
+    from mmeb.demo.tasks import TASK_CLASSES
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    value = pyproject["project"]["entry-points"]["mmeb.tasks"]["synthetic"]
+    module, _, attribute = value.partition(":")
+    assert (module, attribute) == ("mmeb.demo.tasks", "TASK_CLASSES") and len(TASK_CLASSES) == 11
