@@ -9,9 +9,12 @@ import sys
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "export", help="export results to other formats",
-        description="Export a model's MMEB-V1 results as the official MMEB leaderboard JSON "
-                    "(HF Space TIGER-Lab/MMEB-Leaderboard, scores/<model>.json). See docs/submitting.md.")
-    p.add_argument("--format", required=True, choices=["mmeb-leaderboard"], help="output format")
+        description="Export a model's results as the official leaderboard JSON: mmeb-leaderboard = MMEB-V1 "
+                    "(HF Space TIGER-Lab/MMEB-Leaderboard, scores/<model>.json), mmeb-v2-leaderboard = MMEB-V2 "
+                    "(the per-model file of the official report_score_v2.py: metrics by image / video / "
+                    "visdoc). See docs/submitting.md.")
+    p.add_argument("--format", required=True, choices=["mmeb-leaderboard", "mmeb-v2-leaderboard"],
+                   help="output format")
     p.add_argument("--results-dir", default="results", help="folder of result files (default: results)")
     p.add_argument("--model", required=True, help="model name as recorded in the result files")
     p.add_argument("--revision", help="model revision, when the folder holds several")
@@ -30,16 +33,18 @@ def register(subparsers) -> None:
 def _run(args) -> int:
     from pathlib import Path
 
-    from mmeb.leaderboard.export import export_mmeb_leaderboard, missing_tasks
+    from mmeb.leaderboard.export import FORMATS, export_leaderboard, missing_tasks
 
-    data = export_mmeb_leaderboard(
-        args.results_dir, args.model, revision=args.revision, tie_rule=args.ties, model_size=args.model_size,
+    benchmark = FORMATS[args.format]
+    data = export_leaderboard(
+        args.results_dir, args.model, benchmark=benchmark, revision=args.revision, tie_rule=args.ties,
+        model_size=args.model_size,
         model_backbone=args.backbone, embedding_dimension=args.embedding_dim, max_length_tokens=args.max_length,
         model_release_date=args.release_date, url=args.url)
-    text = json.dumps(data, indent=2) + "\n"
-    missing = missing_tasks(data)
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    missing = missing_tasks(data, benchmark)
     if missing:
-        print(f"warning: {len(missing)} of 36 datasets missing ({', '.join(missing[:6])}"
+        print(f"warning: {len(missing)} {benchmark} datasets missing ({', '.join(missing[:6])}"
               f"{', ...' if len(missing) > 6 else ''}); the public leaderboard shows a partial row",
               file=sys.stderr)
     if args.out:

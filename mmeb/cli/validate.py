@@ -12,13 +12,16 @@ def register(subparsers) -> None:
                     "conflicts, and recompute scores from per-query predictions where included. Exit 1 when "
                     "any problem is found.")
     p.add_argument("path", help="a result file or a folder of result files")
+    p.add_argument("--require-predictions", action="store_true",
+                   help="refuse results without per-query predictions (what submission CI runs: only those "
+                        "scores can be recomputed and verified)")
     p.set_defaults(func=_run)
 
 
 def _run(args) -> int:
     from mmeb.leaderboard.validate import validate_path
 
-    report = validate_path(args.path)
+    report = validate_path(args.path, require_predictions=args.require_predictions)
     for problem in report.problems:
         print(f"error: {problem}", file=sys.stderr)
     r = report.results

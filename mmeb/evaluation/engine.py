@@ -349,7 +349,8 @@ def evaluate_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSe
 
     meta = task.metadata
     return TaskResult(
-        task_name=name, meta_task=meta.meta_task, split=meta.split, main_score=scores.hit_at_1,
+        task_name=name, benchmark=meta.benchmark, meta_task=meta.meta_task, split=meta.split,
+        main_score=scores.hit_at_1,
         n_queries=len(rows), scores=scores, tie_rule=settings.ties,
         dataset=DatasetInfo(id=data.dataset_id, revision=data.revision, subset=name, source=data.source),
         model=info, harness=harness_info(), device=describe_device(device),

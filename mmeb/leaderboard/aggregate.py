@@ -1,6 +1,8 @@
-"""Per-benchmark aggregation exactly as the VLM2Vec paper: unweighted means of per-dataset hit@1
-(meta-task over its datasets, IND, OOD, Overall over all). A model missing some datasets keeps its
-per-task scores but gets no mean over the smaller set: the group is marked partial (k/n) instead.
+"""Per-benchmark aggregation exactly as the papers: unweighted means of per-dataset main scores.
+MMEB-V1: meta-task over its datasets, IND, OOD, Overall over all 36. MMEB-V2: each modality (image,
+video, visdoc) and sub-category over its tasks, and Overall = the mean over all 78 tasks (not the mean
+of the three modality means). A model missing some datasets keeps its per-task scores but gets no mean
+over the smaller set: the group is marked partial (k/n) instead.
 
 Scores here are percentages (the paper's unit); files hold fractions.
 """
@@ -14,14 +16,22 @@ from pathlib import Path
 from typing import Any
 
 from mmeb.leaderboard.aggregate_only import GROUP_KEYS
+from mmeb.leaderboard.catalog import MODALITIES, Catalog, TaskInfo
+from mmeb.leaderboard.identity import recomputable, row_identity
 from mmeb.leaderboard.load import ResultSet
-from mmeb.leaderboard.published import UNDATED_NOTE
+from mmeb.leaderboard.published.v1 import UNDATED_NOTE
 from mmeb.results.schema import Published, TaskResult
 
 META_TASK_LABELS = {"classification": "Classification", "vqa": "VQA", "retrieval": "Retrieval",
                     "grounding": "Grounding"}
-GROUP_LABELS = {"overall": "Overall", "IND": "IND", "OOD": "OOD", **META_TASK_LABELS}
+MODALITY_LABELS = {"image": "Image", "video": "Video", "visdoc": "VisDoc"}
+GROUP_LABELS = {"overall": "Overall", "IND": "IND", "OOD": "OOD", **META_TASK_LABELS, **MODALITY_LABELS}
 GROUP_SHORT = {**GROUP_LABELS, "classification": "Cls", "retrieval": "Ret", "grounding": "VG"}  # as the paper
+
+
+def group_label(key: str, short: bool = False) -> str:
+    """Display name of a group key (a sub-category such as V-RET is its own label)."""
+    return (GROUP_SHORT if short else GROUP_LABELS).get(key, key)
 Z95 = 1.959963984540054
 CI_METHOD = ("group CI = mean +- 1.96 * sqrt(sum of per-task variances) / n, each per-task variance taken "
              "from its bootstrap 95% CI (tasks treated as independent); shown only when every task has a CI")
@@ -59,13 +69,22 @@ class ModelRow:
     size_b: float | None = None  # parameters, billions
     date: datetime | None = None
     url: str | None = None
+    verified: bool = False  # every task's scores recomputed here from its per-query predictions
+    unofficial: str | None = None  # why the row is not official (a --limit run, a data sample, ...)
+    config: str | None = None  # digest of non-default scoring settings (None: the defaults)
 
     @property
     def label(self) -> str:
         """The name plus what tells two rows of one model apart."""
         extras = [self.revision] if self.revision else []
+        if self.published is not None and self.published.version:
+            extras.append(self.published.version)
         if self.tie_rule != "fractional" and self.kind == "run":
             extras.append(f"{self.tie_rule} ties")
+        if self.config:
+            extras.append(f"settings {self.config[:8]}")
+        if self.unofficial:
+            extras.append("unofficial")
         return f"{self.name} ({', '.join(extras)})" if extras else self.name
 
 
@@ -75,9 +94,27 @@ class BenchmarkBoard:
     task_names: list[str]  # canonical order
     task_groups: dict[str, list[str]]  # group key -> its tasks, display order, only groups with tasks
     rows: list[ModelRow]
+    tasks: list[TaskInfo] = field(default_factory=list)  # canonical order, as task_names
+    by_modality: bool = False  # MMEB-V2 style: columns image, video, visdoc, overall, then sub-categories
+
+    @property
+    def columns(self) -> list[str]:
+        """The headline columns (MMEB-V2: image, video, visdoc, overall)."""
+        if self.by_modality:
+            return [g for g in (*MODALITIES, "overall") if g in self.task_groups]
+        return [g for g in self.task_groups if g in ("overall", "IND", "OOD")]
+
+    def task(self, name: str) -> TaskInfo | None:
+        return next((t for t in self.tasks if t.name == name), None)
 
 
-def _group_tasks(task_meta: list) -> dict[str, list[str]]:
+def _group_tasks(task_meta: list[TaskInfo], by_modality: bool = False) -> dict[str, list[str]]:
+    if by_modality:
+        groups = {m: [t.name for t in task_meta if t.modality == m] for m in MODALITIES}
+        groups["overall"] = [t.name for t in task_meta]
+        for t in task_meta:
+            groups.setdefault(t.group, []).append(t.name)
+        return {k: v for k, v in groups.items() if v}
     groups = {"overall": [m.name for m in task_meta],
               "IND": [m.name for m in task_meta if m.split == "IND"],
               "OOD": [m.name for m in task_meta if m.split == "OOD"]}
@@ -132,18 +169,20 @@ def _url(published: Published | None, *sources: dict[str, Any]) -> str | None:
 
 
 def _sort_key(row: ModelRow):
+    """Official rows first (best Overall first, then the most complete), unofficial rows after them."""
     overall = row.groups.get("overall")
     if overall is not None and overall.value is not None:
-        return (0, -overall.value, row.label)
-    return (1, -len(row.tasks), row.label)
+        return (row.unofficial is not None, 0, -overall.value, row.label)
+    return (row.unofficial is not None, 1, -len(row.tasks), row.label)
 
 
-def build_boards(results: ResultSet, catalog: dict) -> list[BenchmarkBoard]:
-    """One board per benchmark that has at least one row, MMEB-V1 first. ``results`` must be valid."""
-    rows: dict[tuple, ModelRow] = {}  # (benchmark, name, revision, tie rule) -> row
+def build_boards(results: ResultSet, catalog: Catalog) -> list[BenchmarkBoard]:
+    """One board per benchmark that has at least one row, MMEB-V1 first. ``results`` must be valid.
+    Official and unofficial results never share a row."""
+    rows: dict[tuple, ModelRow] = {}
     for path, r in results.task_results:
-        benchmark = catalog[r.task_name].benchmark
-        key = (benchmark, r.model.name, r.model.revision, r.tie_rule)
+        why_unofficial = results.unofficial.get(path)
+        key = (*row_identity(r), why_unofficial is not None)
         meta_file = results.model_meta.get(Path(path).parent, {})
         meta_file = {**meta_file, **(meta_file.get("metadata") or {})}  # `mmeb run` nests model facts
         row = rows.get(key)
@@ -151,12 +190,17 @@ def build_boards(results: ResultSet, catalog: dict) -> list[BenchmarkBoard]:
             row = rows[key] = ModelRow(
                 name=r.model.name, revision=r.model.revision, tie_rule=r.tie_rule,
                 kind="published" if r.published else "run", published=r.published,
-                size_b=_size_b(r.model.metadata, meta_file), url=_url(r.published, r.model.metadata, meta_file))
+                size_b=_size_b(r.model.metadata, meta_file), url=_url(r.published, r.model.metadata, meta_file),
+                verified=r.published is None, config=key[5])
+        if why_unofficial:
+            row.unofficial = why_unofficial if not row.unofficial or row.unofficial == why_unofficial else \
+                "several reasons (see `mmeb validate`)"
+        row.verified = row.verified and recomputable(r)
         row.tasks[r.task_name] = _task_score(r)
         if not (r.published and r.published.note and UNDATED_NOTE in r.published.note):
             row.date = max(row.date, r.date) if row.date else r.date
     for _, a in results.aggregate_only:
-        key = (a.benchmark, a.model.name, a.model.revision, a.tie_rule)
+        key = (a.benchmark, a.model.name, a.model.revision, a.tie_rule, "aggregate-only")
         values = a.scores.model_dump()
         rows[key] = ModelRow(
             name=a.model.name, revision=a.model.revision, tie_rule=a.tie_rule, kind="aggregate-only",
@@ -164,12 +208,12 @@ def build_boards(results: ResultSet, catalog: dict) -> list[BenchmarkBoard]:
             date=a.date,
             groups={k: GroupScore(None if v is None else 100 * v, 0, None) for k, v in values.items()})
 
-    metas = list(catalog.values())
-    benchmarks = sorted({key[0] for key in rows}, key=lambda b: (b != "MMEB-V1", b))
+    benchmarks = sorted({key[0] for key in rows}, key=lambda b: (b != "MMEB-V1", b != "MMEB-V2", b))
     boards = []
     for benchmark in benchmarks:
-        task_meta = [m for m in metas if m.benchmark == benchmark]
-        task_groups = _group_tasks(task_meta)
+        task_meta = catalog.tasks(benchmark)
+        by_modality = catalog.by_modality(benchmark)
+        task_groups = _group_tasks(task_meta, by_modality)
         board_rows = [row for key, row in rows.items() if key[0] == benchmark]
         for row in board_rows:
             if row.kind != "aggregate-only":
@@ -177,5 +221,6 @@ def build_boards(results: ResultSet, catalog: dict) -> list[BenchmarkBoard]:
             else:  # keep only the groups this benchmark has, in its order
                 row.groups = {k: row.groups.get(k, GroupScore(None, 0, None)) for k in task_groups}
         board_rows.sort(key=_sort_key)
-        boards.append(BenchmarkBoard(benchmark, [m.name for m in task_meta], task_groups, board_rows))
+        boards.append(BenchmarkBoard(benchmark, [m.name for m in task_meta], task_groups, board_rows,
+                                     tasks=task_meta, by_modality=by_modality))
     return boards

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mmeb.results.io import AGGREGATES_FILE  # noqa: F401  (re-exported; the tree's file names live in io)
-from mmeb.results.schema import ModelInfo, Published
+from mmeb.results.schema import ModelInfo, Published, to_utc
 
 #: Aggregate columns in display order. Meta-task keys equal TaskMetadata.meta_task values.
 GROUP_KEYS = ("overall", "IND", "OOD", "classification", "vqa", "retrieval", "grounding")
@@ -49,3 +49,8 @@ class AggregateOnlyResult(BaseModel):
     scores: GroupScores
     date: datetime | None = None  # of the source; None when it gives none
     published: Published  # required: only published figures come without per-task results
+
+    @field_validator("date")
+    @classmethod
+    def _date_utc(cls, value: datetime | None) -> datetime | None:
+        return to_utc(value)

@@ -1,16 +1,18 @@
-"""Build the leaderboard: read and validate a results tree, aggregate per benchmark, write the outputs."""
+"""Build the leaderboard: read and validate a results tree (plus the shipped published rows), aggregate per
+benchmark, write the outputs."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mmeb.leaderboard.aggregate import BenchmarkBoard, build_boards
+from mmeb.leaderboard.catalog import task_catalog
 from mmeb.leaderboard.render_data import render_csv, render_json
 from mmeb.leaderboard.render_html import render_html
 from mmeb.leaderboard.render_md import render_markdown
-from mmeb.leaderboard.validate import load_valid, task_catalog
+from mmeb.leaderboard.validate import load_valid
 
 OUTPUT_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html")
 
@@ -19,6 +21,8 @@ OUTPUT_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.
 class Leaderboard:
     boards: list[BenchmarkBoard]
     files: list[Path]
+    n_unofficial_hidden: int = 0  # unofficial results left out (shown with include_unofficial)
+    notes: list[str] = field(default_factory=list)
 
     def board(self, benchmark: str) -> BenchmarkBoard:
         for b in self.boards:
@@ -27,28 +31,43 @@ class Leaderboard:
         raise KeyError(f"no results for benchmark {benchmark!r} (have: {[b.benchmark for b in self.boards]})")
 
 
-def compute_leaderboard(results_dir: str | Path = "results") -> list[BenchmarkBoard]:
+def _results_path(results_dir: str | Path | None) -> Path | None:
+    """The user's results folder; a missing default folder just means "no runs yet"."""
+    if results_dir is None:
+        return None
+    path = Path(results_dir)
+    return path if path.exists() or str(results_dir) != "results" else None
+
+
+def compute_leaderboard(results_dir: str | Path | None = "results", *, published: bool = True,
+                        include_unofficial: bool = False) -> list[BenchmarkBoard]:
     """Validated, aggregated boards (MMEB-V1 first). Raises InvalidResultsError naming each bad file."""
-    results = load_valid(results_dir)
-    return build_boards(results, task_catalog())
-
-
-def build_leaderboard(results_dir: str | Path = "results", output_dir: str | Path = "leaderboard") -> Leaderboard:
-    """Write leaderboard.md/.csv/.json and index.html into ``output_dir``. Output is a pure function of
-    the results (no build timestamp), so rebuilding unchanged results changes no file."""
     catalog = task_catalog()
-    boards = build_boards(load_valid(results_dir), catalog)
+    results = load_valid(_results_path(results_dir), published=published, include_unofficial=include_unofficial,
+                         catalog=catalog)
+    return build_boards(results, catalog)
+
+
+def build_leaderboard(results_dir: str | Path | None = "results", output_dir: str | Path = "leaderboard", *,
+                      published: bool = True, include_unofficial: bool = False) -> Leaderboard:
+    """Write leaderboard.md/.csv/.json and index.html into ``output_dir``: the user's rows beside the shipped
+    published rows (``published=False`` hides them). Output is a pure function of the results (no build
+    timestamp), so rebuilding unchanged results changes no file."""
+    catalog = task_catalog()
+    results = load_valid(_results_path(results_dir), published=published, include_unofficial=include_unofficial,
+                         catalog=catalog)
+    boards = build_boards(results, catalog)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     contents = {
         "leaderboard.md": render_markdown(boards),
         "leaderboard.csv": render_csv(boards),
-        "leaderboard.json": json.dumps(render_json(boards, catalog), indent=2, ensure_ascii=False) + "\n",
-        "index.html": render_html(boards, catalog),
+        "leaderboard.json": json.dumps(render_json(boards), indent=2, ensure_ascii=False) + "\n",
+        "index.html": render_html(boards),
     }
     files = []
     for name, text in contents.items():
         path = out / name
         path.write_text(text, encoding="utf-8")
         files.append(path)
-    return Leaderboard(boards, files)
+    return Leaderboard(boards, files, results.n_unofficial_hidden)

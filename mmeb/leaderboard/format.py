@@ -41,9 +41,20 @@ def date_text(row: ModelRow) -> str:
 def source_text(row: ModelRow) -> str:
     """What kind of row this is, in words: users must never mistake a copied figure for our own run."""
     if row.kind == "run":
-        return "mmeb run"
+        return f"mmeb run, unofficial: {row.unofficial}" if row.unofficial else "mmeb run"
     label = "published, aggregates only" if row.kind == "aggregate-only" else "published"
+    if row.published is not None and row.published.version:
+        label += f" ({row.published.version})"
     return f"{label}: {row.published.source}" if row.published else label
+
+
+def status_text(row: ModelRow) -> str:
+    """The badge of a row: published / verified / unverified (scores not recomputed) / unofficial."""
+    if row.unofficial:
+        return "unofficial"
+    if row.kind != "run":
+        return "published"
+    return "verified" if row.verified else "unverified"
 
 
 def safe_url(url: str | None) -> str | None:

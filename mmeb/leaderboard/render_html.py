@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape
 from importlib import resources
 
-from mmeb.leaderboard.aggregate import (CI_METHOD, GROUP_LABELS, GROUP_SHORT, META_TASK_LABELS, BenchmarkBoard,
-                                        ModelRow)
+from mmeb.leaderboard.aggregate import (CI_METHOD, META_TASK_LABELS, MODALITY_LABELS, BenchmarkBoard, ModelRow,
+                                        group_label)
 from mmeb.leaderboard.format import (NOT_REPORTED, ci_text, date_text, group_text, pct, safe_url, size_text,
                                      source_text, task_text)
 
@@ -37,8 +37,13 @@ def _model_cell(row: ModelRow) -> str:
     link = f'<a href="{escape(url)}" rel="noopener noreferrer">{name}</a>' if url else name
     badge = {"run": "mmeb run", "published": "published", "aggregate-only": "published · aggregates"}[row.kind]
     title = escape(source_text(row) + (f" — {row.published.citation}" if row.published else ""))
-    return (f'<td class="model">{link}'
-            f'<span class="badge {row.kind}" title="{title}">{badge}</span></td>')
+    badges = f'<span class="badge {row.kind}" title="{title}">{badge}</span>'
+    if row.kind == "run" and not row.verified:
+        badges += ('<span class="badge unverified" title="scores as submitted: no per-query predictions to '
+                   'recompute them from">unverified</span>')
+    if row.unofficial:
+        badges += f'<span class="badge unofficial" title="{escape(row.unofficial)}">unofficial</span>'
+    return f'<td class="model">{link}{badges}</td>'
 
 
 def _group_cell(row: ModelRow, key: str) -> str:
@@ -62,8 +67,9 @@ def _header(cells: list[tuple]) -> str:
 def _overview(board: BenchmarkBoard) -> str:
     groups = list(board.task_groups)
     head = _header([("#", "", "num"), ("Model", "model", "text"),
-                    *[(f"{GROUP_SHORT[g]} ({len(board.task_groups[g])})", "", "num",
-                       f"{GROUP_LABELS[g]}: mean hit@1 over {len(board.task_groups[g])} datasets") for g in groups],
+                    *[(f"{escape(group_label(g, short=True))} ({len(board.task_groups[g])})", "", "num",
+                       f"{group_label(g)}: mean main score over {len(board.task_groups[g])} datasets")
+                      for g in groups],
                     ("Size", "", "num"), ("Date", "", "text"), ("Source", "src", "text")])
     body = []
     for i, row in enumerate(board.rows, 1):
@@ -77,20 +83,21 @@ def _overview(board: BenchmarkBoard) -> str:
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
-def _per_dataset(board: BenchmarkBoard, catalog: dict) -> str:
+def _per_dataset(board: BenchmarkBoard) -> str:
     rows = [r for r in board.rows if r.tasks]
     if not rows:
         return '<p class="note">No per-dataset results.</p>'
-    spans = []  # one header cell per run of consecutive tasks with the same meta-task
-    for t in board.task_names:
-        mt = catalog[t].meta_task
-        if spans and spans[-1][0] == mt:
+    spans = []  # one header cell per run of consecutive tasks with the same meta-task / sub-category
+    for t in board.tasks:
+        head = t.group if board.by_modality else META_TASK_LABELS.get(t.meta_task or "", t.meta_task or "")
+        if spans and spans[-1][0] == head:
             spans[-1][1] += 1
         else:
-            spans.append([mt, 1])
+            spans.append([head, 1])
     group_row = '<tr class="group-head"><th></th>' + "".join(
-        f'<th colspan="{n}">{escape(META_TASK_LABELS[mt])}</th>' for mt, n in spans) + "</tr>"
-    labels = [(escape(t) + ("*" if catalog[t].split == "OOD" else ""), "", "num") for t in board.task_names]
+        f'<th colspan="{n}">{escape(head or "")}</th>' for head, n in spans) + "</tr>"
+    labels = [(escape(t.name) + ("*" if t.split == "OOD" and not board.by_modality else ""), "", "num")
+              for t in board.tasks]
     head = group_row + _header([("Model", "model", "text"), *labels])
     body = []
     for row in rows:
@@ -128,20 +135,21 @@ def bar_chart(title: str, bars: list[tuple[str, float, str]]) -> str:
 
 def _charts(board: BenchmarkBoard) -> str:
     figures = []
-    for key in (k for k in board.task_groups if k in META_TASK_LABELS):
+    keys = MODALITY_LABELS if board.by_modality else META_TASK_LABELS
+    for key in (k for k in board.task_groups if k in keys):
         bars = sorted(((r.label, r.groups[key].value, r.kind) for r in board.rows
                        if r.groups[key].value is not None), key=lambda b: -b[1])
         if not bars:
             continue
         n = len(board.task_groups[key])
-        title = f"{GROUP_LABELS[key]} ({n} datasets), hit@1 %"
+        title = f"{group_label(key)} ({n} datasets), main score %"
         figures.append(f"<figure><figcaption>{escape(title)}</figcaption>{bar_chart(title, bars)}</figure>")
     if not figures:
         return '<p class="note">No model is complete on any meta-task yet.</p>'
     return f'<div class="charts">{"".join(figures)}</div>'
 
 
-def render_html(boards: list[BenchmarkBoard], catalog: dict) -> str:
+def render_html(boards: list[BenchmarkBoard]) -> str:
     nav = " ".join(f'<a href="#{_anchor(b.benchmark)}">{escape(b.benchmark)}</a>' for b in boards)
     sections = []
     for b in boards:
@@ -149,8 +157,8 @@ def render_html(boards: list[BenchmarkBoard], catalog: dict) -> str:
         sections.append(
             f'<section id="{_anchor(b.benchmark)}"><h2>{name}</h2>'
             f"<h3>Overview</h3>{_overview(b)}"
-            f"<h3>By meta-task</h3>{_charts(b)}"
-            f"<h3>Per dataset</h3>{_per_dataset(b, catalog)}</section>")
+            f"<h3>{'By modality' if b.by_modality else 'By meta-task'}</h3>{_charts(b)}"
+            f"<h3>Per dataset</h3>{_per_dataset(b)}</section>")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -159,12 +167,15 @@ def render_html(boards: list[BenchmarkBoard], catalog: dict) -> str:
 <style>{_asset("leaderboard.css")}</style></head>
 <body>
 <h1>MMEB leaderboard</h1>
-<p class="note">hit@1 in %, universal multimodal embeddings on MMEB. Aggregates are unweighted means over
-datasets, as in the VLM2Vec paper; a model that lacks datasets shows <span class="partial">partial (k/n)</span>
-instead of a mean over fewer datasets. Click a column header to sort.</p>
+<p class="note">Main score in % (hit@1; NDCG@5 for MMEB-V2 visual documents), universal multimodal embeddings
+on MMEB. Aggregates are unweighted means over datasets, as in the VLM2Vec papers (MMEB-V2 Overall: the mean over
+all 78 tasks); a model that lacks datasets shows <span class="partial">partial (k/n)</span> instead of a mean over
+fewer datasets. Click a column header to sort.</p>
 <p class="legend"><span class="badge run">mmeb run</span> evaluated with mmeb ·
 <span class="badge published">published</span> figures copied from the cited source, not run by mmeb ·
 <span class="badge aggregate-only">published · aggregates</span> only aggregates were published ·
+<span class="badge unverified">unverified</span> scores as submitted, not recomputed from per-query predictions ·
+<span class="badge unofficial">unofficial</span> a --limit run or a data sample, never mixed with official rows ·
 {escape(NOT_REPORTED)} not reported · 95% CI under a score where known.</p>
 <nav>{nav}</nav>
 {"".join(sections)}

@@ -5,19 +5,23 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from mmeb.leaderboard.aggregate import CI_METHOD, GROUP_LABELS, BenchmarkBoard, ModelRow
-from mmeb.leaderboard.format import ci_text, date_text, group_text, safe_url, size_text, source_text, task_text
+from mmeb.leaderboard.aggregate import CI_METHOD, BenchmarkBoard, ModelRow, group_label
+from mmeb.leaderboard.format import (ci_text, date_text, group_text, safe_url, size_text, source_text, status_text,
+                                     task_text)
 
 # Inline Markdown only (a table cell has no block syntax): emphasis, code, links, tables, strike, math.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
+_FORMULA_START = ("=", "+", "-", "@")
 
 
 def md_escape(text: str) -> str:
     """Text that renders as itself in a GitHub Markdown table cell: HTML is entity-encoded (no tags,
-    no scripts), Markdown punctuation backslash-escaped, newlines folded."""
+    no scripts), Markdown punctuation backslash-escaped, line breaks and tabs folded, and a leading
+    formula character (= + - @) escaped so the raw table pasted into a spreadsheet stays inert."""
     text = " ".join(str(text).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return "\\" + text if text[:1] in _FORMULA_START else text
 
 
 def md_url(url: str) -> str:
@@ -39,8 +43,8 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def _overview(board: BenchmarkBoard) -> str:
     groups = list(board.task_groups)
-    header = ["#", "Model", *[f"{GROUP_LABELS[g]} ({len(board.task_groups[g])})" for g in groups],
-              "Size", "Date", "Source"]
+    header = ["#", "Model", *[f"{md_escape(group_label(g))} ({len(board.task_groups[g])})" for g in groups],
+              "Status", "Size", "Date", "Source"]
     body = []
     for i, row in enumerate(board.rows, 1):
         cells = [str(i), _model_cell(row)]
@@ -48,7 +52,7 @@ def _overview(board: BenchmarkBoard) -> str:
             score = row.groups[g]
             ci = ci_text(score.ci)
             cells.append(group_text(score) + (f" {ci}" if ci else ""))
-        cells += [size_text(row), date_text(row), md_escape(source_text(row))]
+        cells += [status_text(row), size_text(row), date_text(row), md_escape(source_text(row))]
         body.append(cells)
     return _table(header, body)
 
@@ -64,10 +68,14 @@ def _per_dataset(board: BenchmarkBoard) -> str:
 
 def render_markdown(boards: list[BenchmarkBoard]) -> str:
     parts = ["# MMEB leaderboard", "",
-             "hit@1 in %. Aggregates are unweighted means over datasets, as in the VLM2Vec paper; a model "
-             "missing datasets shows `partial (k/n)` instead of a mean. `published` rows are figures copied "
-             "from their source, not runs of mmeb; `v1 ties` = the official scorer that gives every tie to "
-             "the positive. Built by `mmeb leaderboard`; do not edit.", "",
+             "Main score in % (hit@1; NDCG@5 for MMEB-V2 visual documents), one decimal, half up. Aggregates "
+             "are unweighted means over datasets, as in the VLM2Vec papers (MMEB-V2 Overall: the mean over all "
+             "78 tasks); a model missing datasets shows `partial (k/n)` instead of a mean. `published` rows "
+             "are figures copied from their source, not runs of mmeb; `verified` = every score recomputed "
+             "from the stored per-query predictions, `unverified` = scores as submitted; `unofficial` rows "
+             "(a `--limit` run, a data sample) are listed after the official ones and never mixed with them; "
+             "`v1 ties` = the official scorer that gives every tie to the positive. Built by "
+             "`mmeb leaderboard`; do not edit.", "",
              f"95% CI in brackets where known; {CI_METHOD}.", ""]
     for board in boards:
         parts += [f"## {md_escape(board.benchmark)}", "", _overview(board), "",

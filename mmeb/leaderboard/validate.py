@@ -14,6 +14,8 @@ from pathlib import Path
 
 from mmeb.errors import MMEBError, suggest
 from mmeb.leaderboard.aggregate_only import AggregateOnlyResult
+from mmeb.leaderboard.catalog import Catalog, task_catalog
+from mmeb.leaderboard.identity import recomputable, row_identity
 from mmeb.leaderboard.load import Problem, ResultSet, read_results
 from mmeb.results.schema import TaskResult
 
@@ -42,44 +44,32 @@ class ValidationReport:
         return not self.problems
 
 
-def task_catalog():
-    """name -> TaskMetadata for every task mmeb knows, including benchmarks shipped outside
-    ``mmeb.tasks`` (the offline demo's synthetic tasks register themselves on import)."""
-    import importlib
-
-    from mmeb.tasks import registered_tasks
-
-    for module in ("mmeb.demo.tasks",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-    return {cls.metadata.name: cls.metadata for cls in registered_tasks()}
-
-
-def _check_task(path: Path, r: TaskResult, catalog) -> Iterable[Problem]:
-    meta = catalog.get(r.task_name)
+def _check_task(path: Path, r: TaskResult, catalog: Catalog, trusted: bool) -> Iterable[Problem]:
+    meta = catalog.get(r.benchmark, r.task_name)
     if meta is None:
-        yield Problem(path, f"task_name: {suggest(r.task_name, catalog, 'task')}",
-                      "use the exact task name shown by `mmeb tasks`")
+        known = catalog.names(r.benchmark) or catalog.names()
+        yield Problem(path, f"task_name: {suggest(r.task_name, known, f'{r.benchmark} task')}",
+                      "use the exact task name shown by `mmeb tasks` and the benchmark it belongs to")
         return
     if path.stem != r.task_name:
         yield Problem(path, f"file name says {path.stem!r} but task_name is {r.task_name!r}",
                       f"rename the file to {r.task_name}.json or fix task_name")
-    for attr in ("meta_task", "split"):
-        if getattr(r, attr) != getattr(meta, attr):
-            yield Problem(path, f"{attr} is {getattr(r, attr)!r} but task {r.task_name} is "
-                                f"{getattr(meta, attr)!r}", "rerun with `mmeb run`; do not edit result files")
-    if r.n_queries != meta.n_queries:
-        limit = r.evaluation.limit if r.evaluation is not None else None
-        if limit:
-            why, fix = f" (the run used --limit {limit})", "evaluate the full test set (no --limit) before submitting"
-        else:
-            why = f" (data from {r.dataset.source or r.dataset.id})"
-            fix = f"evaluate on the official {meta.dataset_id} test set, not a subset or local sample"
-        yield Problem(path, f"n_queries is {r.n_queries} but task {r.task_name} has {meta.n_queries} queries{why}",
-                      fix)
+    for attr in ("meta_task", "split", "main_metric"):
+        expected = getattr(meta, attr)
+        if expected is not None and getattr(r, attr) != expected:
+            yield Problem(path, f"{attr} is {getattr(r, attr)!r} but task {r.task_name} is {expected!r}",
+                          "rerun with `mmeb run`; do not edit result files")
+    if trusted or meta.n_queries is None:
+        return  # published rows keep the count of their benchmark version
+    limit = r.evaluation.limit if r.evaluation is not None else None
+    if limit:
+        yield Problem(path, f"is a --limit {limit} run ({r.n_queries} of {meta.n_queries} queries)",
+                      "evaluate the full test set (no --limit) before submitting", unofficial=True)
+    elif r.n_queries != meta.n_queries:
+        yield Problem(path, f"n_queries is {r.n_queries} but task {r.task_name} has {meta.n_queries} queries "
+                            f"(data from {r.dataset.source or r.dataset.id})",
+                      f"evaluate on the official {meta.dataset_id or 'test'} data, not a subset or local sample",
+                      unofficial=True)
 
 
 def _check_revision(path: Path, r: TaskResult) -> Iterable[Problem]:
@@ -88,7 +78,8 @@ def _check_revision(path: Path, r: TaskResult) -> Iterable[Problem]:
         yield Problem(path, "dataset.revision is empty", "rerun with `mmeb run`, which records the revision")
     elif r.published is None and revision.lower() in UNRESOLVED_REVISIONS:
         yield Problem(path, f"dataset.revision is the branch name {revision!r}, not a resolved snapshot",
-                      "rerun with `mmeb run` (it records the commit hash) or pass --dataset-revision <commit>")
+                      "rerun with `mmeb run` (it records the commit hash) or pass --dataset-revision <commit>",
+                      unofficial=True)
 
 
 def _check_scores(path: Path, r: TaskResult) -> Iterable[Problem]:
@@ -123,10 +114,27 @@ def recompute_scores(r: TaskResult) -> dict[str, float]:
     return {name: total / len(preds) for name, total in totals.items()} if preds else totals
 
 
-def _check_predictions(path: Path, r: TaskResult) -> Iterable[Problem]:
+def _check_predictions(path: Path, r: TaskResult, meta, require: bool) -> Iterable[Problem]:
     if not r.predictions:
+        if require:
+            yield Problem(path, "has no per-query predictions, so its scores cannot be recomputed",
+                          "rerun with `mmeb run --save-predictions` and submit those files")
+        return
+    if not recomputable(r):
         return
     fix = "the scores do not follow from the predictions; rerun `mmeb run` and submit its files unchanged"
+    n_candidates = meta.n_candidates if meta is not None else None
+    for i, p in enumerate(r.predictions):
+        # top1 is the first index with the highest score and the positive is index 0: it is ranked first
+        # exactly when no other content scores above it
+        why = None
+        if (p.top1 == 0) != (p.rank == 1):
+            why = f"top1={p.top1} contradicts rank={p.rank} (the positive is candidate 0)"
+        elif n_candidates is not None and (p.top1 >= n_candidates or p.rank + p.tie_size - 1 > n_candidates):
+            why = f"top1={p.top1}, rank={p.rank}, tie_size={p.tie_size} do not fit {n_candidates} candidates"
+        if why:
+            yield Problem(path, f"prediction {i} is inconsistent: {why}", fix)
+            return
     for name, value in recompute_scores(r).items():
         stated = getattr(r.scores, name)
         if stated is not None and abs(value - stated) > SCORE_TOLERANCE:
@@ -138,52 +146,52 @@ def _check_predictions(path: Path, r: TaskResult) -> Iterable[Problem]:
                             f"{r.scores.n_tied_queries}", fix)
 
 
-def _row_key(model) -> tuple[str, str]:
-    return (model.name, model.revision or "")
-
-
 def _check_duplicates(results: ResultSet) -> Iterable[Problem]:
     seen: dict[tuple, tuple[Path, TaskResult]] = {}
     per_task_models: dict[tuple, Path] = {}
     for path, r in results.task_results:
-        key = (*_row_key(r.model), r.tie_rule, r.task_name)
-        per_task_models.setdefault((*_row_key(r.model), r.tie_rule), path)
+        row = row_identity(r)
+        limit = r.evaluation.limit if r.evaluation is not None else None
+        key = (*row, limit, r.n_queries, r.task_name)  # a --limit run or a data sample is another run
+        per_task_models.setdefault(row[1:4], path)
         if key in seen:
             first, other = seen[key]
             same = other.scores == r.scores and other.n_queries == r.n_queries
-            what = "duplicates" if same else f"conflicts with (hit@1 {other.main_score} vs {r.main_score})"
+            what = "duplicates" if same else f"conflicts with ({r.main_metric} {other.main_score} vs {r.main_score})"
             yield Problem(path, f"{what} {first} for model {r.model.name!r} revision {r.model.revision!r}, "
-                                f"task {r.task_name}, {r.tie_rule} ties",
-                          "keep exactly one result per model, revision and task")
+                                f"task {r.benchmark}/{r.task_name}, {r.tie_rule} ties",
+                          "keep exactly one result per model, revision, settings and task")
         else:
             seen[key] = (path, r)
     seen_agg: dict[tuple, Path] = {}
     for path, a in results.aggregate_only:
-        key = (*_row_key(a.model), a.tie_rule, a.benchmark)
+        key = (a.model.name, a.model.revision or "", a.tie_rule, a.benchmark)
         if key in seen_agg:
             yield Problem(path, f"duplicates the aggregate-only row {seen_agg[key]} for {a.model.name!r}",
                           "keep one aggregates.json per model and revision")
         seen_agg[key] = path
-        row = (*_row_key(a.model), a.tie_rule)
-        if row in per_task_models:
-            yield Problem(path, f"model {a.model.name!r} has per-task results ({per_task_models[row]}) "
+        if key[:3] in per_task_models:
+            yield Problem(path, f"model {a.model.name!r} has per-task results ({per_task_models[key[:3]]}) "
                                 f"and an aggregate-only row", "give the aggregate-only row its own model name")
 
 
-def _check_aggregate_only(path: Path, a: AggregateOnlyResult, catalog) -> Iterable[Problem]:
-    benchmarks = {m.benchmark for m in catalog.values()}
+def _check_aggregate_only(path: Path, a: AggregateOnlyResult, catalog: Catalog) -> Iterable[Problem]:
+    benchmarks = catalog.benchmarks
     if a.benchmark not in benchmarks:
         yield Problem(path, f"benchmark {a.benchmark!r} is unknown (known: {', '.join(sorted(benchmarks))})",
                       "set benchmark to one of the known names")
 
 
-def validate_results(results: ResultSet) -> list[Problem]:
-    """Every problem in an already-read result set (parse problems included)."""
-    catalog = task_catalog()
+def validate_results(results: ResultSet, *, require_predictions: bool = False,
+                     catalog: Catalog | None = None) -> list[Problem]:
+    """Every problem in an already-read result set (parse problems included). ``require_predictions``:
+    what submission CI runs - a result without per-query predictions cannot be verified and is refused."""
+    catalog = catalog or task_catalog()
     problems = list(results.problems)
     for path, r in results.task_results:
-        for check in (_check_task(path, r, catalog), _check_revision(path, r), _check_scores(path, r),
-                      _check_predictions(path, r)):
+        meta = catalog.get(r.benchmark, r.task_name)
+        for check in (_check_task(path, r, catalog, results.trusted), _check_revision(path, r),
+                      _check_scores(path, r), _check_predictions(path, r, meta, require_predictions)):
             problems.extend(check)
     for path, a in results.aggregate_only:
         problems.extend(_check_aggregate_only(path, a, catalog))
@@ -191,15 +199,39 @@ def validate_results(results: ResultSet) -> list[Problem]:
     return problems
 
 
-def validate_path(path: str | Path) -> ValidationReport:
+def validate_path(path: str | Path, *, require_predictions: bool = False) -> ValidationReport:
     results = read_results(path)
-    return ValidationReport(results, validate_results(results))
+    return ValidationReport(results, validate_results(results, require_predictions=require_predictions))
 
 
-def load_valid(path: str | Path) -> ResultSet:
-    """The result set under ``path``, or :class:`InvalidResultsError` naming every bad file."""
-    report = validate_path(path)
-    if not report.ok:
-        raise InvalidResultsError(report.problems)
-    return report.results
+def load_valid(path: str | Path | None, *, include_unofficial: bool = False, published: bool = False,
+               catalog: Catalog | None = None) -> ResultSet:
+    """The result set under ``path`` (None: none) plus, with ``published``, the shipped reference rows;
+    or :class:`InvalidResultsError` naming every bad file. A result with only unofficial problems (a
+    ``--limit`` run, a subset of the data, an unpinned dataset) is dropped, or with ``include_unofficial``
+    kept and listed in ``unofficial`` with the reason."""
+    catalog = catalog or task_catalog()
+    out = ResultSet()
+    sources = [read_results(path, allow_empty=published)] if path is not None else []
+    if published:
+        from mmeb.leaderboard.published import ROWS_DIR
 
+        shipped = read_results(ROWS_DIR, trusted=True)
+        known = set(catalog.benchmarks)  # a benchmark this install has no tasks of cannot be tabled
+        shipped.task_results = [(p, r) for p, r in shipped.task_results if r.benchmark in known]
+        sources.append(shipped)
+    for source in sources:
+        source.problems = validate_results(source, catalog=catalog)
+        out.extend(source)
+    out.problems += [p for p in _check_duplicates(out) if p not in out.problems]
+    hard = [p for p in out.problems if not p.unofficial]
+    if hard:
+        raise InvalidResultsError(hard)
+    unofficial = {p.file: p.what for p in out.problems if p.unofficial}
+    out.problems = []
+    if include_unofficial:
+        out.unofficial = unofficial
+    else:
+        out.task_results = [(p, r) for p, r in out.task_results if p not in unofficial]
+        out.n_unofficial_hidden = len(unofficial)
+    return out

@@ -10,10 +10,11 @@ Published reference rows (figures copied from papers, not run by mmeb) use the s
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -107,6 +108,47 @@ class Prediction(_Strict):
     tie_size: int = Field(ge=1)
 
 
+def to_utc(value: datetime | None) -> datetime | None:
+    """Every stored date is UTC: an aware date is converted, a naive one is taken to be UTC already."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class ModelMeta(BaseModel):
+    """``model_meta.json`` next to a model's result files (written by ``mmeb run``): the model's identity
+    and facts the leaderboard shows (size, url, ...). Unknown top-level keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=300)
+    revision: str | None = Field(default=None, max_length=300)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    mmeb_version: str | None = None
+    load_s: float | None = Field(default=None, ge=0)
+    device: str | None = None
+    date: datetime | None = None
+
+    @field_validator("metadata")
+    @classmethod
+    def _known_facts_typed(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in ("size_b", "model_size", "n_parameters", "num_parameters", "embedding_dim"):
+            fact = value.get(key)
+            if fact is not None and (isinstance(fact, bool) or not isinstance(fact, (int, float))
+                                     or not math.isfinite(fact) or fact <= 0):
+                raise ValueError(f"metadata.{key} must be a positive number, got {fact!r}")
+        url = value.get("url")
+        if url is not None and not (isinstance(url, str) and url.strip().lower().startswith(("https://", "http://"))):
+            raise ValueError(f"metadata.url must be an http(s) URL, got {url!r}")
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _date_utc(cls, value: datetime | None) -> datetime | None:
+        return to_utc(value)
+
+
 class TaskResult(_Strict):
     schema_version: int = SCHEMA_VERSION
     task_name: str
@@ -127,6 +169,11 @@ class TaskResult(_Strict):
     date: datetime
     published: Published | None = None
     predictions: list[Prediction] | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _date_utc(cls, value: datetime) -> datetime:
+        return to_utc(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TaskResult":

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mmeb.leaderboard import build_leaderboard
-from mmeb.leaderboard.published import write_published
+from mmeb.leaderboard.published.v1 import write_published
 from mmeb.tasks import TASK_NAMES
 
 from lb_helpers import write_model

@@ -8,12 +8,15 @@ import pytest
 from pydantic import ValidationError
 
 from mmeb.leaderboard.aggregate_only import AggregateOnlyResult
-from mmeb.leaderboard.published import TABLE6, TABLE6_MODELS, model_folder, published_models, write_published
-from mmeb.leaderboard.validate import validate_path
+from mmeb.leaderboard.published.v1 import TABLE6, TABLE6_MODELS, model_folder, published_models, write_published
+from mmeb.leaderboard.load import read_results
+from mmeb.leaderboard.validate import validate_results
 from mmeb.tasks import TASK_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = REPO / "results" / "published"
+SHIPPED = REPO / "mmeb" / "leaderboard" / "published" / "rows" / "MMEB-V1"
+REGENERATE = ("python -m mmeb.leaderboard.published --write mmeb/leaderboard/published/rows "
+              "--v2-scores published_scores.json --v2-tasks tasks.json")
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -22,21 +25,21 @@ def _tree(root: Path) -> dict[str, str]:
 
 def test_shipped_files_are_exactly_the_generated_ones(tmp_path):
     if not SHIPPED.exists():
-        pytest.fail(f"{SHIPPED} missing: run `python -m mmeb.leaderboard.published --write results/published`")
+        pytest.fail(f"{SHIPPED} missing: run `{REGENERATE}`")
     write_published(tmp_path)
-    assert _tree(SHIPPED) == _tree(tmp_path), ("results/published is stale or hand-edited: regenerate with "
-                                               "`python -m mmeb.leaderboard.published --write results/published`")
+    assert _tree(SHIPPED) == _tree(tmp_path), f"the shipped V1 rows are stale or hand-edited: run `{REGENERATE}`"
 
 
 def test_generated_rows_are_valid_complete_and_marked(tmp_path):
     write_published(tmp_path)
-    report = validate_path(tmp_path)
-    assert report.ok, report.problems
-    per_task = [r for _, r in report.results.task_results]
+    results = read_results(tmp_path, trusted=True)
+    problems = validate_results(results)
+    assert not problems, problems
+    per_task = [r for _, r in results.task_results]
     assert len(per_task) == 36 * len([m for m in published_models() if m.per_task])
     assert all(r.published and r.published.source and r.published.citation for r in per_task)
     assert all(r.harness is None and r.tie_rule == "v1" for r in per_task)
-    aggregates = [a for _, a in report.results.aggregate_only]
+    aggregates = [a for _, a in results.aggregate_only]
     assert {a.model.name for a in aggregates} >= {"VLM2Vec (Phi-3.5-V, LoRA)", "VLM2Vec (Phi-3.5-V, full fine-tune)",
                                                    "UniIR (BLIP_FF)", "Qwen3-VL-Embedding-8B"}
 

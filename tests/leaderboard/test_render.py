@@ -21,7 +21,7 @@ def test_outputs_agree(results_dir, tmp_path):
     write_model(results_dir, "org/full", base=0.5, ci=(0.3, 0.8))
     write_model(results_dir, "org/half", tasks=TASK_NAMES[:18], base=0.3)
     out = tmp_path / "lb"
-    assert main(["leaderboard", "--results-dir", str(results_dir), "--output-dir", str(out)]) == 0
+    assert main(["leaderboard", "--results-dir", str(results_dir), "--output-dir", str(out), "--no-published"]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["index.html", "leaderboard.csv", "leaderboard.json",
                                                      "leaderboard.md"]
     data = json.loads((out / "leaderboard.json").read_text())
@@ -46,12 +46,12 @@ def test_committed_leaderboard_is_current(tmp_path):
     build_leaderboard(repo / "results", tmp_path)
     for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html"):
         assert (repo / "leaderboard" / name).read_text() == (tmp_path / name).read_text(), (
-            f"leaderboard/{name} is stale: run `mmeb leaderboard --results-dir results --output-dir leaderboard`")
+            f"leaderboard/{name} is stale: run `mmeb leaderboard --output-dir leaderboard` in the repository")
 
 
 def test_rebuild_is_byte_identical(results_dir, tmp_path):
     write_model(results_dir, "org/full")
-    build_leaderboard(results_dir, tmp_path / "a")
+    build_leaderboard(results_dir, tmp_path / "a")  # with the published rows
     build_leaderboard(results_dir, tmp_path / "b")
     for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
@@ -59,7 +59,7 @@ def test_rebuild_is_byte_identical(results_dir, tmp_path):
 
 def test_page_is_self_contained(results_dir, tmp_path):
     write_model(results_dir, "org/full")
-    html = (build_leaderboard(results_dir, tmp_path).files[-1]).read_text()
+    html = (build_leaderboard(results_dir, tmp_path, published=False).files[-1]).read_text()
     assert "<style>" in html and "<script>" in html
     for external in ("http://", "https://", "<link", " src="):
         assert external not in html
@@ -68,7 +68,7 @@ def test_page_is_self_contained(results_dir, tmp_path):
 def test_submitted_strings_are_escaped_everywhere(results_dir, tmp_path):
     write_model(results_dir, EVIL, tasks=TASK_NAMES[:2], url=EVIL_URL)
     write_model(results_dir, "=HYPERLINK(\"http://x\")", tasks=TASK_NAMES[:1])
-    lb = build_leaderboard(results_dir, tmp_path)
+    lb = build_leaderboard(results_dir, tmp_path, published=False)
     html = (tmp_path / "index.html").read_text()
     assert "<script>window.__pwned" not in html
     assert "&lt;script&gt;window.__pwned" in html
@@ -86,10 +86,7 @@ def test_markdown_escape():
 
 
 def test_published_rows_are_visibly_marked(tmp_path):
-    from mmeb.leaderboard.published import write_published
-
-    write_published(tmp_path / "results")
-    build_leaderboard(tmp_path / "results", tmp_path / "lb")
+    build_leaderboard(None, tmp_path / "lb")  # the shipped rows alone
     md = (tmp_path / "lb" / "leaderboard.md").read_text()
     assert "published: VLM2Vec paper (arXiv 2410.05160), Table 6" in md
     assert "published, aggregates only: VLM2Vec paper (arXiv 2410.05160), Table 2" in md

@@ -7,6 +7,8 @@ import pytest
 
 from mmeb.cli import main
 from mmeb.leaderboard import InvalidResultsError, build_leaderboard, validate_path
+from mmeb.leaderboard.load import read_results
+from mmeb.leaderboard.validate import validate_results
 from mmeb.tasks import TASK_NAMES
 
 from lb_helpers import edit_json, make_result, write_model, write_result
@@ -60,7 +62,7 @@ def test_unknown_task_suggests_the_close_name(results_dir):
     path = write_result(results_dir, make_result("VisDial", "org/m", 0.5), name="Visdial2.json")
     edit_json(path, task_name="VisDail")
     msg = only_problem(path)
-    assert "unknown task 'VisDail'" in msg and "Did you mean: VisDial" in msg
+    assert "unknown MMEB-V1 task 'VisDail'" in msg and "Did you mean: VisDial" in msg
 
 
 def test_file_name_must_match_task(results_dir):
@@ -79,7 +81,8 @@ def test_query_count_must_match_task(one_file):
     edit_json(one_file, n_queries=100)
     assert "n_queries is 100 but task VisDial has 1000 queries" in only_problem(one_file)
     edit_json(one_file, evaluation={"limit": 100})
-    assert "(the run used --limit 100). Fix: evaluate the full test set (no --limit)" in only_problem(one_file)
+    assert "is a --limit 100 run (100 of 1000 queries). Fix: evaluate the full test set (no --limit)" in \
+        only_problem(one_file)
 
 
 def test_dataset_revision_must_be_resolved(one_file):
@@ -140,10 +143,10 @@ def test_duplicate_and_conflict(results_dir):
 def test_build_refuses_invalid_input_naming_file(results_dir, tmp_path, capsys):
     write_model(results_dir, "org/m", tasks=TASK_NAMES[:3])
     bad = write_result(results_dir, make_result("CIRR", "org/m", 0.5))
-    edit_json(bad, n_queries=10)
+    edit_json(bad, meta_task="vqa")
     with pytest.raises(InvalidResultsError) as err:
         build_leaderboard(results_dir, tmp_path / "out")
-    assert str(bad) in str(err.value) and "n_queries is 10" in str(err.value)
+    assert str(bad) in str(err.value) and "meta_task is 'vqa'" in str(err.value)
     assert not (tmp_path / "out").exists()
     assert main(["leaderboard", "--results-dir", str(results_dir), "--output-dir", str(tmp_path / "o")]) == 2
     assert main(["validate", str(results_dir)]) == 1
@@ -171,9 +174,16 @@ def test_aggregate_only_row_cannot_shadow_a_model_with_task_results(results_dir)
                                              "published": {"source": "s", "citation": "c"}})
     path = results_dir / "org__m" / "no_revision" / "aggregates.json"
     path.write_text(agg.model_dump_json())
-    assert "has per-task results" in only_problem(results_dir)
+    assert "is an aggregate-only row" in only_problem(results_dir)  # never in a submission
+    edit_json(path, published=None)
+    assert "is an aggregate-only row" in only_problem(results_dir)
+    edit_json(path, published={"source": "s", "citation": "c"})
+
+    def trusted_problems():  # as the shipped published rows are read
+        return [str(p) for p in validate_results(read_results(results_dir, trusted=True))]
+    assert any("has per-task results" in p for p in trusted_problems())
     edit_json(path, model={"name": "org/other"}, benchmark="MMEB-V9")
-    assert "benchmark 'MMEB-V9' is unknown" in only_problem(results_dir)
+    assert any("benchmark 'MMEB-V9' is unknown" in p for p in trusted_problems())
 
 
 def test_recomputation_agrees_with_the_engine_and_catches_each_metric(results_dir):
@@ -183,7 +193,7 @@ def test_recomputation_agrees_with_the_engine_and_catches_each_metric(results_di
 
     preds = [(1, 1), (1, 3), (2, 1), (4, 2), (9, 5), (1, 2), (12, 1), (3, 40)]
     for tie_rule in ("fractional", "v1"):
-        engine = metrics.compute_scores([Prediction(top1=0, rank=r, tie_size=t) for r, t in preds], tie_rule)
+        engine = metrics.compute_scores([Prediction(top1=0 if r == 1 else 1, rank=r, tie_size=t) for r, t in preds], tie_rule)
         r = make_result("ImageNet-1K", "org/m", engine.hit_at_1, predictions=preds, tie_rule=tie_rule)
         r.scores = engine
         path = write_result(results_dir / tie_rule, r)
