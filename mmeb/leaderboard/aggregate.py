@@ -71,7 +71,8 @@ class ModelRow:
     url: str | None = None
     verified: bool = False  # every task's scores recomputed here from its per-query predictions
     unofficial: str | None = None  # why the row is not official (a --limit run, a data sample, ...)
-    config: str | None = None  # digest of non-default scoring settings (None: the defaults)
+    config: str | None = None  # digest of the chosen settings (model settings and code, evaluation settings)
+    show_config: bool = False  # several configurations of this model: the label names the digest
 
     @property
     def label(self) -> str:
@@ -81,7 +82,7 @@ class ModelRow:
             extras.append(self.published.version)
         if self.tie_rule != "fractional" and self.kind == "run":
             extras.append(f"{self.tie_rule} ties")
-        if self.config:
+        if self.config and self.show_config:
             extras.append(f"settings {self.config[:8]}")
         if self.unofficial:
             extras.append("unofficial")
@@ -207,6 +208,12 @@ def build_boards(results: ResultSet, catalog: Catalog) -> list[BenchmarkBoard]:
             published=a.published, size_b=_size_b(a.model.metadata), url=_url(a.published, a.model.metadata),
             date=a.date,
             groups={k: GroupScore(None if v is None else 100 * v, 0, None) for k, v in values.items()})
+
+    configs: dict[tuple, set] = {}
+    for key, row in rows.items():
+        configs.setdefault(key[:5], set()).add(row.config)
+    for key, row in rows.items():
+        row.show_config = len(configs[key[:5]]) > 1
 
     benchmarks = sorted({key[0] for key in rows}, key=lambda b: (b != "MMEB-V1", b != "MMEB-V2", b))
     boards = []

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from mmeb.errors import MMEBError
+from mmeb.leaderboard.identity import benchmark_of
 from mmeb.results.schema import TaskResult
 
 METADATA_KEYS = ("model_name", "model_backbone", "model_size", "embedding_dimension", "max_length_tokens",
@@ -42,10 +43,10 @@ def dataset_metrics(r: TaskResult) -> dict[str, float | int]:
     m: dict[str, float | int] = {}
     if s.hit_at_1 is not None:
         m["hit@1"] = s.hit_at_1
-        if r.benchmark != "MMEB-V2":  # one relevant candidate per query: these equal hit@1
+        if benchmark_of(r) != "MMEB-V2":  # one relevant candidate per query: these equal hit@1
             for key in ("ndcg_linear@1", "ndcg_exponential@1", "precision@1", "recall@1", "map@1", "mrr@1"):
                 m[key] = s.hit_at_1
-    single = r.benchmark != "MMEB-V2"
+    single = benchmark_of(r) != "MMEB-V2"
     if s.hit_at_5 is not None:
         m["hit@5"] = s.hit_at_5
         if single:
@@ -122,7 +123,7 @@ def _chosen(results_dir: str | Path, model: str, revision: str | None, tie_rule:
         raise InvalidResultsError(problems)
     chosen = [(p, r) for p, r in report.results.task_results
               if r.model.name == model and (revision is None or r.model.revision == revision)
-              and r.tie_rule == tie_rule and r.benchmark == benchmark]
+              and r.tie_rule == tie_rule and benchmark_of(r) == benchmark]
     if not chosen:
         names = sorted({r.model.name for _, r in report.results.task_results})
         raise MMEBError(f"no {benchmark} results for model {model!r} (revision {revision or 'any'}, {tie_rule} "

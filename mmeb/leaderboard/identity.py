@@ -7,18 +7,27 @@ from __future__ import annotations
 from mmeb.results.schema import TaskResult
 
 
+def benchmark_of(r: TaskResult) -> str:
+    """The benchmark of a result (files written before MMEB-V2 carry none: MMEB-V1)."""
+    return getattr(r, "benchmark", None) or "MMEB-V1"
+
+
 def scoring_config(r: TaskResult) -> str | None:
-    """The digest of the score-changing settings when the result records one (None: the defaults)."""
-    key = getattr(r, "scoring_key", None)
-    return None if key is None else str(getattr(key, "digest", key))
+    """The digest of what the user chose (model settings and code, evaluation settings) when the result
+    records a scoring key; None for published rows and results of older versions."""
+    if getattr(r, "scoring_key", None) is None:
+        return None
+    from mmeb.results.key import result_configuration
+
+    return result_configuration(r)
 
 
 def row_identity(r: TaskResult) -> tuple:
     version = r.published.version if r.published is not None else None
-    return (r.benchmark, r.model.name, r.model.revision or "", r.tie_rule, version, scoring_config(r))
+    return (benchmark_of(r), r.model.name, r.model.revision or "", r.tie_rule, version, scoring_config(r))
 
 
 def recomputable(r: TaskResult) -> bool:
     """Whether the stored predictions determine the scores (recomputed by ``mmeb validate``): one positive
     per query, ranked within the query's own list (every MMEB-V1-style task). Other rows stay unverified."""
-    return bool(r.predictions) and r.main_metric == "hit@1" and r.benchmark != "MMEB-V2"
+    return bool(r.predictions) and r.main_metric == "hit@1" and benchmark_of(r) != "MMEB-V2"

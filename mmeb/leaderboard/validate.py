@@ -15,7 +15,7 @@ from pathlib import Path
 from mmeb.errors import MMEBError, suggest
 from mmeb.leaderboard.aggregate_only import AggregateOnlyResult
 from mmeb.leaderboard.catalog import Catalog, task_catalog
-from mmeb.leaderboard.identity import recomputable, row_identity
+from mmeb.leaderboard.identity import benchmark_of, recomputable, row_identity
 from mmeb.leaderboard.load import Problem, ResultSet, read_results
 from mmeb.results.schema import TaskResult
 
@@ -45,10 +45,10 @@ class ValidationReport:
 
 
 def _check_task(path: Path, r: TaskResult, catalog: Catalog, trusted: bool) -> Iterable[Problem]:
-    meta = catalog.get(r.benchmark, r.task_name)
+    meta = catalog.get(benchmark_of(r), r.task_name)
     if meta is None:
-        known = catalog.names(r.benchmark) or catalog.names()
-        yield Problem(path, f"task_name: {suggest(r.task_name, known, f'{r.benchmark} task')}",
+        known = catalog.names(benchmark_of(r)) or catalog.names()
+        yield Problem(path, f"task_name: {suggest(r.task_name, known, f'{benchmark_of(r)} task')}",
                       "use the exact task name shown by `mmeb tasks` and the benchmark it belongs to")
         return
     if path.stem != r.task_name:
@@ -159,7 +159,7 @@ def _check_duplicates(results: ResultSet) -> Iterable[Problem]:
             same = other.scores == r.scores and other.n_queries == r.n_queries
             what = "duplicates" if same else f"conflicts with ({r.main_metric} {other.main_score} vs {r.main_score})"
             yield Problem(path, f"{what} {first} for model {r.model.name!r} revision {r.model.revision!r}, "
-                                f"task {r.benchmark}/{r.task_name}, {r.tie_rule} ties",
+                                f"task {benchmark_of(r)}/{r.task_name}, {r.tie_rule} ties",
                           "keep exactly one result per model, revision, settings and task")
         else:
             seen[key] = (path, r)
@@ -189,7 +189,7 @@ def validate_results(results: ResultSet, *, require_predictions: bool = False,
     catalog = catalog or task_catalog()
     problems = list(results.problems)
     for path, r in results.task_results:
-        meta = catalog.get(r.benchmark, r.task_name)
+        meta = catalog.get(benchmark_of(r), r.task_name)
         for check in (_check_task(path, r, catalog, results.trusted), _check_revision(path, r),
                       _check_scores(path, r), _check_predictions(path, r, meta, require_predictions)):
             problems.extend(check)
@@ -218,7 +218,7 @@ def load_valid(path: str | Path | None, *, include_unofficial: bool = False, pub
 
         shipped = read_results(ROWS_DIR, trusted=True)
         known = set(catalog.benchmarks)  # a benchmark this install has no tasks of cannot be tabled
-        shipped.task_results = [(p, r) for p, r in shipped.task_results if r.benchmark in known]
+        shipped.task_results = [(p, r) for p, r in shipped.task_results if benchmark_of(r) in known]
         sources.append(shipped)
     for source in sources:
         source.problems = validate_results(source, catalog=catalog)
