@@ -180,7 +180,8 @@ fewer datasets. Click a column header to sort.</p>
 <nav>{nav}</nav>
 {"".join(sections)}
 <footer>Confidence intervals: {escape(CI_METHOD)}.<br>
-Built by <code>mmeb leaderboard</code> from the result files in the repository's <code>results/</code> folder.
+Built by <code>mmeb leaderboard</code> from the result files under <code>results/</code> and the published
+reference rows shipped with mmeb.
 See docs/submitting.md to add yours.</footer>
 <script>{_asset("sort.js")}</script>
 </body></html>

@@ -210,12 +210,14 @@ def load_valid(path: str | Path | None, *, include_unofficial: bool = False, pub
     or :class:`InvalidResultsError` naming every bad file. A result with only unofficial problems (a
     ``--limit`` run, a subset of the data, an unpinned dataset) is dropped, or with ``include_unofficial``
     kept and listed in ``unofficial`` with the reason."""
+    from mmeb.leaderboard.published import ROWS_DIR
+
     catalog = catalog or task_catalog()
     out = ResultSet()
+    if path is not None and Path(path).resolve().is_relative_to(ROWS_DIR.resolve()):
+        path, published = None, True  # the shipped rows themselves (e.g. a clone's results/published link)
     sources = [read_results(path, allow_empty=published)] if path is not None else []
     if published:
-        from mmeb.leaderboard.published import ROWS_DIR
-
         shipped = read_results(ROWS_DIR, trusted=True)
         known = set(catalog.benchmarks)  # a benchmark this install has no tasks of cannot be tabled
         shipped.task_results = [(p, r) for p, r in shipped.task_results if benchmark_of(r) in known]
