@@ -65,3 +65,13 @@ def test_published_rows_beside_own_rows_and_no_published_hides_them(results_dir,
     assert "org/mine" in names and "CLIP" in names and names["CLIP"]["kind"] == "published"
     build_leaderboard(results_dir, tmp_path / "without", published=False)
     assert [r["model"] for r in _rows(tmp_path / "without")] == ["org/mine"]
+
+
+def test_the_clones_results_published_link_reads_as_the_shipped_rows(tmp_path):
+    from pathlib import Path
+
+    link = Path(__file__).resolve().parents[2] / "results" / "published"
+    assert link.is_symlink() and (link / "MMEB-V1" / "CLIP").is_dir()
+    build_leaderboard(link, tmp_path)
+    rows = _rows(tmp_path)
+    assert rows and all(r["kind"] in ("published", "aggregate-only") for r in rows)
