@@ -72,14 +72,15 @@ class ModelRow:
     verified: bool = False  # every task's scores recomputed here from its per-query predictions
     unofficial: str | None = None  # why the row is not official (a --limit run, a data sample, ...)
     config: str | None = None  # digest of the chosen settings (model settings and code, evaluation settings)
+    version: str | None = None  # benchmark / data version (published rows, MMEB-V2 runs)
     show_config: bool = False  # several configurations of this model: the label names the digest
 
     @property
     def label(self) -> str:
         """The name plus what tells two rows of one model apart."""
         extras = [self.revision] if self.revision else []
-        if self.published is not None and self.published.version:
-            extras.append(self.published.version)
+        if self.version:
+            extras.append(self.version)
         if self.tie_rule != "fractional" and self.kind == "run":
             extras.append(f"{self.tie_rule} ties")
         if self.config and self.show_config:
@@ -192,7 +193,7 @@ def build_boards(results: ResultSet, catalog: Catalog) -> list[BenchmarkBoard]:
                 name=r.model.name, revision=r.model.revision, tie_rule=r.tie_rule,
                 kind="published" if r.published else "run", published=r.published,
                 size_b=_size_b(r.model.metadata, meta_file), url=_url(r.published, r.model.metadata, meta_file),
-                verified=r.published is None, config=key[5])
+                verified=r.published is None, config=key[5], version=key[4])
         if why_unofficial:
             row.unofficial = why_unofficial if not row.unofficial or row.unofficial == why_unofficial else \
                 "several reasons (see `mmeb validate`)"

@@ -22,8 +22,16 @@ def scoring_config(r: TaskResult) -> str | None:
     return result_configuration(r)
 
 
+def benchmark_version(r: TaskResult) -> str | None:
+    """The benchmark (data) version a result belongs to: a published row's version, or the data version a
+    run recorded (MMEB-V2 v2.0.0 / v2.0.1 / v2.1 read different repos for some tasks)."""
+    if r.published is not None:
+        return r.published.version
+    return getattr(r.dataset, "version", None)
+
+
 def row_identity(r: TaskResult) -> tuple:
-    version = r.published.version if r.published is not None else None
+    version = benchmark_version(r)
     return (benchmark_of(r), r.model.name, r.model.revision or "", r.tie_rule, version, scoring_config(r))
 
 

@@ -25,7 +25,7 @@ def _row_json(row: ModelRow) -> dict:
         "kind": row.kind, "source": source_text(row), "verified": row.verified,
         "official": row.unofficial is None, "unofficial_reason": row.unofficial, "settings_digest": row.config,
         "published": row.published.model_dump(exclude_none=True) if row.published else None,
-        "version": row.published.version if row.published else None,
+        "version": row.version,
         "size_b": row.size_b, "date": row.date.date().isoformat() if row.date else None, "url": row.url,
         "groups": {k: _group_json(g) for k, g in row.groups.items()},
         "tasks": {t: {"value": _r(s.value), "ci95": [_r(s.ci[0]), _r(s.ci[1])] if s.ci else None}
