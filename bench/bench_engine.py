@@ -38,7 +38,9 @@ import torch
 from mmeb.data.items import IMAGE_PLACEHOLDER
 from mmeb.testing.mirror import write_eval_layout
 from mmeb.evaluation import RunSettings, run_evaluation
-from mmeb.evaluation.encoding import EncodeOptions, _InputDataset, plan_batches, probe_items
+from mmeb.data.images import decode_image
+from mmeb.evaluation.encoding import EncodeOptions, plan_batches
+from mmeb.models.protocol import ModelInput
 from mmeb.evaluation.engine import index_rows
 from mmeb.tasks import get_task
 
@@ -95,6 +97,23 @@ def unique_items(data_dir: Path) -> dict[str, dict]:
     return out
 
 
+def model_input(item, images) -> ModelInput:
+    """What the engine hands a model: the item with its image decoded to RGB."""
+    image = decode_image(images.read_bytes(item.image_path)) if item.has_image else None
+    return ModelInput(instruction=item.instruction, text=item.text, image=image, raw_text=item.raw_text)
+
+
+def image_pixels(items, images) -> np.ndarray:
+    from PIL import Image
+
+    out = np.zeros(len(items), dtype=np.int64)
+    for i, item in enumerate(items):
+        if item.has_image:
+            with Image.open(io.BytesIO(images.read_bytes(item.image_path))) as image:
+                out[i] = image.size[0] * image.size[1]
+    return out
+
+
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -106,10 +125,10 @@ def forward_ceiling(model, work, options: EncodeOptions) -> float:
     for name, task in work.items():
         for role in ("query", "candidate"):
             items = task[role]
-            _, pixels = probe_items(items, task["images"], name, role, options)
-            dataset = _InputDataset(items, task["images"], name, role)
+            pixels = image_pixels(items, task["images"])
             for batch in plan_batches(items, pixels, options.batch_size):
-                prepared = model.prepare([dataset[i][1] for i in batch], task_name=name, role=role)
+                inputs = [model_input(items[i], task["images"]) for i in batch]
+                prepared = model.prepare(inputs, task_name=name, role=role)
                 batches.append({k: v.to(options.device) if torch.is_tensor(v) else v for k, v in prepared.items()})
     model.embed(batches[0])  # warm-up (kernels, allocator)
     sync(options.device)
@@ -127,9 +146,9 @@ def official_style(model, work, device: torch.device) -> float:
     with torch.inference_mode():
         for name, task in work.items():
             for role in ("query", "candidate"):
-                dataset = _InputDataset(task[role], task["images"], name, role)
-                for begin in range(0, len(dataset), 16):
-                    inputs = [dataset[i][1] for i in range(begin, min(begin + 16, len(dataset)))]
+                items = task[role]
+                for begin in range(0, len(items), 16):
+                    inputs = [model_input(item, task["images"]) for item in items[begin:begin + 16]]
                     model.embed(model.prepare(inputs, task_name=name, role=role))
     sync(device)
     return time.perf_counter() - start
@@ -268,12 +287,12 @@ def print_table(record: dict) -> None:
         ("first pass in a fresh process (one-time warm-up), items/s", f"{n['first_pass_items_per_s']:.1f}"),
         ("(a) end to end, items/s", f"{n['a_end_to_end_items_per_s']:.1f}"),
         ("    encode only, items/s", f"{n['a_encode_only_items_per_s']:.1f}"),
-        (f"    loader {record['loader']}: waiting for batches / model / probe, s",
-         "{wait_s:.2f} / {model_s:.2f} / {probe_s:.2f}".format(**record["encode_stats_cold"])),
+        (f"    loader {record['loader']}: waiting for batches / model / plan, s",
+         "{wait_s:.2f} / {model_s:.2f} / {plan_s:.2f}".format(**record["encode_stats_cold"])),
         (f"(a') with loader {record['other_loader']}, items/s",
          f"{n['a_other_loader_items_per_s']:.1f}" if n.get("a_other_loader_items_per_s") else "-"),
-        ("    waiting for batches / model / probe, s",
-         "{wait_s:.2f} / {model_s:.2f} / {probe_s:.2f}".format(**record["encode_stats_other_loader"])
+        ("    waiting for batches / model / plan, s",
+         "{wait_s:.2f} / {model_s:.2f} / {plan_s:.2f}".format(**record["encode_stats_other_loader"])
          if record.get("encode_stats_other_loader") else "-"),
         ("(b) forward ceiling, items/s", f"{n['b_forward_ceiling_items_per_s']:.1f}"),
         ("(c) official-style loop, items/s", f"{n['c_official_style_items_per_s']:.1f}"),

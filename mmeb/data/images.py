@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import threading
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -84,54 +86,85 @@ class _BaseStore:
 
 
 class ZipImageStore(_BaseStore):
-    """Images read in place from a zip archive (``images.zip``)."""
+    """Images read in place from a zip archive (``images.zip``, or a training subset's zip).
 
-    def __init__(self, zip_path: str | os.PathLike, **context):
+    Thread-safe without a lock: the central directory is parsed once per process, and each member's bytes are
+    read with ``os.pread`` at its recorded offset (no shared file position), so worker threads read in
+    parallel. The member's CRC-32 is checked on every read.
+
+    ``strip_top``: how a stored path maps to a member - ``"single"`` (evaluation images): the path itself, or
+    under the archive's single top-level folder; ``"any"`` (training zips): also under any one top folder, or
+    the path without its own first folder.
+    """
+
+    def __init__(self, zip_path: str | os.PathLike, *, strip_top: str = "single", **context):
         super().__init__(**context)
         self.zip_path = str(zip_path)
+        self.strip_top = strip_top
         self._zip: zipfile.ZipFile | None = None
         self._pid: int | None = None
+        self._fd: int | None = None
+        self._stat = ""  # size and mtime of the archive when its directory was read
         self._top: str | None = None  # the single top-level folder of all members, "" if none
-        self._lock = threading.Lock()
+        self._aliases: dict[str, str] = {}  # "any" mode: member name without its first folder -> member
+        self._lock = threading.RLock()
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state.update(_zip=None, _pid=None, _lock=None)
+        state.update(_zip=None, _pid=None, _fd=None, _lock=None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @property
     def location(self) -> str:
         return f"archive {self.zip_path}"
 
     def _archive(self) -> zipfile.ZipFile:
-        # one handle per process: a handle inherited through fork would share its file offset
+        # one directory per process: a handle inherited through fork would share its file offset
         if self._zip is None or self._pid != os.getpid():
-            try:
-                self._zip = zipfile.ZipFile(self.zip_path)
-            except (OSError, zipfile.BadZipFile) as exc:
-                raise DataError(f"cannot open image archive {self.zip_path}{self.where('')}: {exc}. "
-                                "Re-download it (`mmeb download`).") from exc
-            self._pid = os.getpid()
-            # archives made on macOS carry a __MACOSX/ folder of resource forks next to the real one
-            names = [n for n in self._zip.namelist() if not n.startswith("__MACOSX/")]
-            tops = {n.split("/", 1)[0] for n in names if "/" in n}
-            loose = any("/" not in n for n in names)
-            self._top = tops.pop() if len(tops) == 1 and not loose else ""
-        return self._zip
+            with self._lock:
+                if self._zip is None or self._pid != os.getpid():
+                    self._open()
+        return self._zip  # type: ignore[return-value]
 
-    def _member(self, path: str) -> str | None:
+    def _open(self) -> None:
+        try:
+            archive = zipfile.ZipFile(self.zip_path)
+            st = os.stat(self.zip_path)
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise DataError(f"cannot open image archive {self.zip_path}{self.where('')}: {exc}. "
+                            "Re-download it (`mmeb download`).") from exc
+        # archives made on macOS carry a __MACOSX/ folder of resource forks next to the real one
+        names = [n for n in archive.namelist() if not n.startswith("__MACOSX/") and not n.endswith("/")]
+        tops = {n.split("/", 1)[0] for n in names if "/" in n}
+        loose = any("/" not in n for n in names)
+        self._top = tops.pop() if len(tops) == 1 and not loose else ""
+        if self.strip_top == "any":
+            aliases: dict[str, str] = {}
+            for name in names:
+                if "/" in name:
+                    aliases.setdefault(name.split("/", 1)[1], name)
+            self._aliases = aliases
+        self._stat = f"{st.st_size}:{st.st_mtime_ns}"
+        self._fd = None
+        self._zip, self._pid = archive, os.getpid()
+
+    def _member(self, path: str) -> zipfile.ZipInfo | None:
         archive = self._archive()
         rel = _normalise(path)
-        for name in (rel, f"{self._top}/{rel}") if self._top else (rel,):
-            try:
-                archive.getinfo(name)
-                return name
-            except KeyError:
-                continue
+        names = [rel, f"{self._top}/{rel}"] if self._top else [rel]
+        if self.strip_top == "any":
+            inner = rel.split("/", 1)[1] if "/" in rel else ""
+            names += [self._aliases.get(rel, ""), inner, self._aliases.get(inner, "") if inner else ""]
+        for name in names:
+            if name:
+                try:
+                    return archive.getinfo(name)
+                except KeyError:
+                    continue
         return None
 
     def __contains__(self, path: str) -> bool:
@@ -140,19 +173,53 @@ class ZipImageStore(_BaseStore):
         except ImageNotFoundError:
             return False
 
+    def stamp(self, path: str) -> str | None:
+        """Archive size + mtime and the member's CRC-32, size and offset, from the central directory (no image
+        bytes read). Equal stamps mean the same bytes unless the archive was rewritten in place with its old
+        size and mtime and a colliding CRC - the (size, mtime) rule the weights fingerprint memo uses too."""
+        try:
+            info = self._member(path)
+        except ImageNotFoundError:
+            return None
+        if info is None:
+            return None
+        return f"zip:{self._stat}:{info.CRC:08x}:{info.file_size}:{info.header_offset}"
+
     def read_bytes(self, path: str) -> bytes:
-        member = self._member(path)
-        if member is None:
+        info = self._member(path)
+        if info is None:
             hint = f" or {self._top}/{path}" if self._top else ""
             raise ImageNotFoundError(f"image {path!r} is not in {self.location} (looked for {path}{hint})"
                                      f"{self.where(path)}. The archive is incomplete or belongs to another "
                                      "dataset revision; re-download it (`mmeb download`).")
         try:
-            with self._lock:  # threads share one handle (and its file position) per process
-                return self._archive().read(member)
-        except (OSError, zipfile.BadZipFile) as exc:  # CRC mismatch, truncated archive
+            data = self._pread(info)
+            if data is None:  # encrypted or an unusual compression: the zipfile module, one reader at a time
+                with self._lock:
+                    data = self._archive().read(info)
+            elif zlib.crc32(data) != info.CRC:
+                raise zipfile.BadZipFile(f"bad CRC-32 for file {info.filename!r}")
+            return data
+        except (OSError, zipfile.BadZipFile, zlib.error, struct.error) as exc:  # CRC mismatch, truncated archive
             raise DataError(f"cannot read image {path!r} from {self.location}{self.where(path)}: {exc}. The "
                             "archive is damaged; re-download it (`mmeb download`).") from exc
+
+    def _pread(self, info: zipfile.ZipInfo) -> bytes | None:
+        if not hasattr(os, "pread") or info.flag_bits & 0x1 or info.compress_type not in (
+                zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            return None
+        if self._fd is None:
+            with self._lock:
+                if self._fd is None:
+                    self._fd = os.open(self.zip_path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        header = os.pread(self._fd, 30, info.header_offset)
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad local header for {info.filename!r}")
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        raw = os.pread(self._fd, info.compress_size, info.header_offset + 30 + name_len + extra_len)
+        if len(raw) != info.compress_size:
+            raise zipfile.BadZipFile(f"truncated member {info.filename!r}")
+        return raw if info.compress_type == zipfile.ZIP_STORED else zlib.decompress(raw, -15)
 
     def __repr__(self) -> str:
         return f"ZipImageStore({self.zip_path!r})"
@@ -202,6 +269,15 @@ class FolderImageStore(_BaseStore):
                                      f"and {self.root}/<subfolder>/{path}){self.where(path)}. Extract "
                                      "images.zip there or point --data-dir at the right folder.")
         return f.read_bytes()
+
+    def stamp(self, path: str) -> str | None:
+        """Size, mtime and inode of the file (one stat, no image bytes read)."""
+        try:
+            f = self._file(path)
+            st = f.stat() if f is not None else None
+        except (ImageNotFoundError, OSError):
+            return None
+        return None if st is None else f"file:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
     def __repr__(self) -> str:
         return f"FolderImageStore({self.root!r})"

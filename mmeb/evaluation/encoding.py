@@ -1,18 +1,20 @@
-"""Encode a task's unique items once: probe (image hash + size), cache lookup, size-sorted batches decoded
-and preprocessed off the main thread, model call, validation, gather across ranks, cache store, order restored.
+"""Encode the unique items of each (task, role) once, as one continuous pipeline over the whole run.
+
+Per role (:mod:`mmeb.evaluation.planning`, on a planner thread, as soon as the role is submitted): cache keys
+from each image's content hash (remembered facts, or one read of the bytes), cache lookup, one representative
+per content, size-sorted batches. Batches are then decoded and preprocessed off the main thread and embedded
+by the main thread in submission order. The engine submits a task's roles when its data has loaded, a task
+ahead, so the next role's and the next task's first batches are prepared while the current ones finish: the
+model never waits for a refill between roles or tasks.
 
 Where the decoding and preprocessing run (``EncodeOptions.loader``):
 
-* ``"threads"`` (default) - a thread pool in this process keeps ``2 x num_workers`` batches in flight. PIL
-  decoding and resizing and the torch ops of the processors release the GIL, nothing is pickled, and a
-  prepared batch (for a VLM at high resolution, hundreds of MB of patches) is handed over by reference and
-  pinned off the main thread. ``prepare`` must be thread-safe.
-* ``"processes"`` - DataLoader worker processes: each pool is a fork of this process (slow for a process
-  holding a large model) and each batch crosses process boundaries through shared memory.
-
-Measured (bench/README.md), threads vs processes end to end: H100, warm, CLIP ViT-L/14 383 vs 376 items/s,
-Qwen2-VL-2B 35.9 vs ~32 items/s; 2 CPU cores, CLIP ViT-B/16 14.6 vs 15.5 items/s (there the forward needs
-both cores and any preprocessing takes them from it).
+* ``"threads"`` (default) - one thread pool for the whole run keeps ``2 x num_workers`` batches in flight
+  across role and task boundaries. PIL decoding and resizing and the torch ops of the processors release
+  the GIL, nothing is pickled, and a prepared batch is handed over by reference (pinned off the main thread
+  for a GPU). ``prepare`` must be thread-safe.
+* ``"processes"`` - DataLoader worker processes per role (a fork of this process each time; batches cross
+  process boundaries through shared memory).
 
 Two ways to call a model (see also :mod:`mmeb.evaluation.engine`):
 
@@ -20,28 +22,37 @@ Two ways to call a model (see also :mod:`mmeb.evaluation.engine`):
   calls ``model.encode(inputs, task_name=..., role=..., batch_size=..., device=...)``.
 * fast path - when the model also has ``prepare(inputs, *, task_name, role) -> batch`` (CPU tensors,
   picklable) and ``embed(batch) -> tensor``, workers run ``prepare`` (tokenise, resize, normalise) and the
-  main process only runs ``embed``: the GPU never waits for the CPU-side preprocessing.
+  main process only runs ``embed``.
+
+Optional model hook: ``token_count(width, height, text) -> int`` sizes items for ``max_batch_tokens``.
 """
 
 from __future__ import annotations
 
 import collections
 import hashlib
-import io
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from mmeb.data.images import decode_image
 from mmeb.data.items import ImageStore, Item
 from mmeb.errors import DataError, MMEBError, ModelOutputError
 from mmeb.evaluation import distributed
-from mmeb.evaluation.cache import EmbeddingCache, item_key
+from mmeb.evaluation.cache import EmbeddingCache
+from mmeb.evaluation.image_identity import ImageIdentity
+from mmeb.evaluation.planning import RolePlan, plan_batches, plan_role, read_image
 from mmeb.models.protocol import ModelInput
+
+__all__ = ["LOADERS", "EncodeOptions", "EncodeStats", "EncodedRole", "Encoder", "has_fast_path", "plan_batches",
+           "to_embedding_matrix"]
+
 
 @dataclass
 class EncodeOptions:
@@ -50,6 +61,7 @@ class EncodeOptions:
     device: torch.device = torch.device("cpu")
     fast_path: bool = True  # use prepare/embed when the model offers both
     loader: Literal["threads", "processes"] = "threads"  # checked by RunSettings.check
+    max_batch_tokens: int | None = None  # batches capped by image + text tokens instead of batch_size
 
 
 LOADERS = ("threads", "processes")
@@ -59,15 +71,24 @@ LOADERS = ("threads", "processes")
 class EncodeStats:
     """Where a run's encoding time went (seconds, summed over tasks and roles; main thread's view)."""
 
-    probe_s: float = 0.0  # image hashes and sizes
+    plan_s: float = 0.0  # waiting for a role's plan (image facts, cache lookup, batches)
     wait_s: float = 0.0  # waiting for the next prepared batch (the pipeline not keeping up)
+    gap_s: float = 0.0  # waiting for the first batch of a role, every role but the run's first
     model_s: float = 0.0  # embed()/encode() and the output checks
-    cache_s: float = 0.0  # cache lookups and stores
+    cache_s: float = 0.0  # cache stores
+    images_read: int = 0  # image files read (each at most once per role; 0 on a warm rerun)
+    roles: int = 0
     batches: int = 0
     items: int = 0
 
     def as_dict(self) -> dict:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class EncodedRole:
+    matrix: torch.Tensor  # [n_items, dim] float32, in the items' order
+    keys: list[str]  # content key per item (texts + image sha256): equal keys are the same content
 
 
 def has_fast_path(model: Any) -> bool:
@@ -93,52 +114,12 @@ def _as_failure(exc: Exception, where: str) -> _WorkerFailure:
     return _WorkerFailure(MMEBError(f"{where}: {type(exc).__name__}: {exc}"))
 
 
-class _ProbeDataset(Dataset):
-    """Per item: sha256 of the raw image bytes (cache key) and pixel count (batch ordering)."""
+class _RoleDataset(Dataset):
+    """Row -> ModelInput, decoding the bytes read while planning (read again only past the held budget)."""
 
-    def __init__(self, items: Sequence[Item], images: ImageStore | None, task_name: str, role: str):
-        self.items, self.images, self.task_name, self.role = items, images, task_name, role
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int) -> tuple[str | None, int] | _WorkerFailure:
-        try:
-            return self._probe(index)
-        except Exception as exc:
-            return _as_failure(exc, f"task {self.task_name}, {self.role} image {self.items[index].image_path!r}")
-
-    def _probe(self, index: int) -> tuple[str | None, int]:
-        item = self.items[index]
-        if not item.has_image:
-            return None, 0
-        raw = _read_image_bytes(self.images, item, self.task_name, self.role)
-        try:
-            from PIL import Image
-
-            with Image.open(io.BytesIO(raw)) as image:  # header only: no pixel decoding here
-                width, height = image.size
-        except Exception as exc:
-            raise DataError(f"task {self.task_name}, {self.role} image {item.image_path!r}: "
-                            f"not a readable image ({exc})") from exc
-        return hashlib.sha256(raw).hexdigest(), width * height
-
-
-def _read_image_bytes(images: ImageStore | None, item: Item, task_name: str, role: str) -> bytes:
-    if images is None:
-        raise DataError(f"task {task_name}: {role} {item.raw_text[:60]!r} names image {item.image_path!r} "
-                        "but the task data has no image store")
-    try:
-        return images.read_bytes(item.image_path)
-    except DataError:
-        raise
-    except Exception as exc:
-        raise DataError(f"task {task_name}, {role} image {item.image_path!r}: cannot read it ({exc})") from exc
-
-
-class _InputDataset(Dataset):
-    def __init__(self, items: Sequence[Item], images: ImageStore | None, task_name: str, role: str):
-        self.items, self.images, self.task_name, self.role = items, images, task_name, role
+    def __init__(self, items: Sequence[Item], images: ImageStore | None, plan: RolePlan, task_name: str,
+                 role: str):
+        self.items, self.images, self.plan, self.task_name, self.role = items, images, plan, task_name, role
 
     def __len__(self) -> int:
         return len(self.items)
@@ -153,15 +134,19 @@ class _InputDataset(Dataset):
         item = self.items[index]
         image = None
         if item.has_image:
-            if self.images is None:
-                _read_image_bytes(None, item, self.task_name, self.role)
+            data = self.plan.held.get(item.image_path)
+            if data is None:
+                data = read_image(self.images, item, self.task_name, self.role)
+                if hashlib.sha256(data).hexdigest() != self.plan.facts[item.image_path].sha256:
+                    raise DataError(f"task {self.task_name}, {self.role} image {item.image_path!r} changed while "
+                                    "the run was reading it; run again")
             try:
-                image = self.images.open(item.image_path)
-            except DataError:
-                raise
+                image = decode_image(data)
             except Exception as exc:
-                raise DataError(f"task {self.task_name}, {self.role} image {item.image_path!r}: "
-                                f"cannot decode it ({exc})") from exc
+                where = getattr(self.images, "location", "the image store")
+                raise DataError(f"task {self.task_name}, {self.role} image {item.image_path!r}: cannot decode it "
+                                f"from {where} ({exc}). The file is corrupt or not an image; re-download the "
+                                "images (`mmeb download`).") from exc
         return ModelInput(instruction=item.instruction, text=item.text, image=image, raw_text=item.raw_text)
 
 
@@ -195,46 +180,6 @@ def _retry_borrowed(call: Callable, attempts: int = 5):
             time.sleep(0.01 * (attempt + 1))
 
 
-def _batches(dataset: Dataset, batches: list[list[int]], collate, options: EncodeOptions,
-             has_images: bool) -> Iterator:
-    """Prepared batches in ``batches`` order. Workers only where they pay: images to decode and resize and
-    more than one batch (tokenising text in the main thread costs milliseconds per batch)."""
-    workers = options.num_workers if len(batches) > 1 and has_images else 0
-    pin = options.device.type == "cuda"
-    if workers and options.loader == "processes":
-        # each pool forks this process (~0.1 s per worker for a process holding a large model)
-        yield from DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=workers,
-                              pin_memory=pin)
-        return
-
-    def prepare(batch: list[int]):
-        out = collate([dataset[i] for i in batch])
-        return _pinned(out) if pin and workers else out
-
-    if not workers:
-        for batch in batches:
-            yield prepare(batch)
-        return
-    # one intra-op thread per worker, as DataLoader worker processes have: torch ops in the processors
-    # (torchvision resize, normalise) would otherwise each start a full OpenMP team and, on the CPU,
-    # take the cores the forward pass needs (the setting is per thread; the main thread keeps its own)
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="mmeb-prepare", initializer=torch.set_num_threads,
-                              initargs=(1,))
-    pending: collections.deque = collections.deque()
-    todo = iter(batches)
-    try:
-        for batch in todo:
-            pending.append(pool.submit(prepare, batch))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            result = pending.popleft().result()
-            batch = next(todo, None)
-            if batch is not None:
-                pending.append(pool.submit(prepare, batch))
-            yield result
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _pinned(prepared):
@@ -249,35 +194,6 @@ def _pinned(prepared):
     return indices, payload
 
 
-# -- the main process ------------------------------------------------------------------------------------
-
-def probe_items(items: Sequence[Item], images: ImageStore | None, task_name: str, role: str,
-                options: EncodeOptions) -> tuple[list[str | None], np.ndarray]:
-    """Image hashes and pixel counts of all items.
-
-    Runs on a thread pool in this process, not in DataLoader workers: reading bytes, sha256 and a header
-    parse release the GIL, and a worker pool costs a fork of this (large, CUDA-holding) process - measured
-    at ~0.9 s per 8-worker pool for a 4 GB process, more than the probing itself.
-    """
-    hashes: list[str | None] = [None] * len(items)
-    pixels = np.zeros(len(items), dtype=np.int64)
-    image_rows = [i for i, item in enumerate(items) if item.has_image]
-    if not image_rows:
-        return hashes, pixels
-    dataset = _ProbeDataset(items, images, task_name, role)
-    threads = max(1, min(options.num_workers, 16))
-    with ThreadPoolExecutor(threads) as pool:
-        for row, entry in zip(image_rows, pool.map(dataset.__getitem__, image_rows, chunksize=64)):
-            if isinstance(entry, _WorkerFailure):
-                raise entry.error
-            hashes[row], pixels[row] = entry
-    return hashes, pixels
-
-
-def plan_batches(items: Sequence[Item], pixels: np.ndarray, batch_size: int) -> list[list[int]]:
-    """Similar sizes together (less padding), largest first (an out-of-memory batch fails at once)."""
-    order = sorted(range(len(items)), key=lambda i: (-int(pixels[i]), -len(items[i].raw_text), i))
-    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 def to_embedding_matrix(output: Any, n_inputs: int, task_name: str, role: str) -> torch.Tensor:
@@ -303,102 +219,247 @@ def to_embedding_matrix(output: Any, n_inputs: int, task_name: str, role: str) -
     return matrix
 
 
+
+
+# -- the main process ------------------------------------------------------------------------------------
+
+class RoleJob:
+    """One role of one task in the pipeline: planned on the planner thread, encoded by ``Encoder.result``."""
+
+    def __init__(self, items: Sequence[Item], images: ImageStore | None, task_name: str, role: str):
+        self.items, self.images, self.task_name, self.role = items, images, task_name, role
+        self.planned: Future = Future()
+        self.local: list[list[int]] = []  # this rank's batches
+        self.submitted = 0  # batches handed to the pool so far
+        self.failed = False
+
+
 class Encoder:
-    """Turns a task's unique items (of one role) into an embedding matrix in the items' order."""
+    """Turns each submitted (task, role)'s unique items into an embedding matrix in the items' order.
+
+    ``submit`` (any thread) queues a role and starts planning it; ``result`` (the main thread, in submission
+    order) encodes it; ``discard`` drops a role that will not be asked for. ``encode`` does both at once.
+    Use as a context manager (or call ``close``) to stop the worker threads.
+    """
 
     def __init__(self, model: Any, options: EncodeOptions, cache: EmbeddingCache | None = None,
-                 progress=None):
+                 progress=None, identity: ImageIdentity | None = None):
         self.model, self.options, self.cache, self.progress = model, options, cache, progress
+        self.identity = identity or ImageIdentity(None)
         self.fast = options.fast_path and has_fast_path(model)
         self.encode_calls = 0  # model calls made by this process (tests count them)
         self.stats = EncodeStats()
+        workers = max(0, options.num_workers)
+        self._threads = workers > 0 and options.loader == "threads"
+        self._depth = 2 * workers
+        self._cache_lock = threading.Lock()
+        self._queue_lock = threading.RLock()  # guards _queue and _inflight (the planner tops up too)
+        self._queue: collections.deque[RoleJob] = collections.deque()
+        self._inflight: collections.deque[tuple[RoleJob, Future]] = collections.deque()
+        self._planner = ThreadPoolExecutor(1, thread_name_prefix="mmeb-plan") if workers else None
+        self._readers = ThreadPoolExecutor(workers, thread_name_prefix="mmeb-read") if workers else None
+        # one intra-op thread per worker, as DataLoader worker processes have: torch ops in the processors
+        # would otherwise each start a full OpenMP team and take the cores the forward pass needs
+        self._pool = (ThreadPoolExecutor(workers, thread_name_prefix="mmeb-prepare",
+                                         initializer=torch.set_num_threads, initargs=(1,))
+                      if self._threads else None)
 
+    def __enter__(self) -> "Encoder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for pool in (self._pool, self._planner, self._readers):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    # ---------------------------------------------------------------- submitting and planning
+    def submit(self, items: Sequence[Item], images: ImageStore | None, *, task_name: str, role: str) -> RoleJob:
+        job = RoleJob(items, images, task_name, role)
+        with self._queue_lock:
+            self._queue.append(job)
+        if self._planner is not None:
+            self._planner.submit(self._plan, job)
+        else:
+            self._plan(job)
+        return job
+
+    def _plan(self, job: RoleJob) -> None:
+        try:
+            plan = plan_role(job.items, job.images, task_name=job.task_name, role=job.role,
+                             identity=self.identity, cache_get=self._cache_get, readers=self._readers,
+                             batch_size=self.options.batch_size, max_batch_tokens=self.options.max_batch_tokens,
+                             token_count=getattr(self.model, "token_count", None))
+            job.local = plan.batches[distributed.rank()::distributed.world_size()]  # strided: big and small
+            job.planned.set_result(plan)
+        except BaseException as exc:  # handed to result()
+            job.failed = True
+            job.planned.set_exception(exc)
+        if self._pool is not None:
+            self._top_up()  # a role planned while the main thread is busy starts preparing at once
+
+    def _cache_get(self, keys: list[str]) -> dict:
+        if self.cache is None or not keys:
+            return {}
+        with self._cache_lock:
+            return self.cache.get(keys)
+
+    # ---------------------------------------------------------------- the prepare pool
+    def _prepare(self, job: RoleJob, batch: list[int]):
+        plan = job.planned.result()
+        dataset = _RoleDataset(job.items, job.images, plan, job.task_name, job.role)
+        out = _Collate(self.model.prepare if self.fast else None, job.task_name, job.role)(
+            [dataset[i] for i in batch])
+        return _pinned(out) if self._pool is not None and self.options.device.type == "cuda" else out
+
+    def _top_up(self) -> None:
+        """Keep the pool ``2 x workers`` batches ahead, in submission order, across role and task boundaries."""
+        with self._queue_lock:
+            for job in list(self._queue):
+                if len(self._inflight) >= self._depth or not job.planned.done():
+                    return  # never skip ahead of a role still planning: batches leave in submission order
+                if job.failed:
+                    continue
+                while job.submitted < len(job.local) and len(self._inflight) < self._depth:
+                    try:
+                        future = self._pool.submit(self._prepare, job, job.local[job.submitted])
+                    except RuntimeError:  # the pool is shut down (the run is ending)
+                        return
+                    self._inflight.append((job, future))
+                    job.submitted += 1
+
+    def _batches(self, job: RoleJob, plan: RolePlan):
+        if self._pool is not None:
+            for _ in job.local:
+                self._top_up()
+                with self._queue_lock:
+                    owner, future = self._inflight.popleft()
+                assert owner is job, "roles must be encoded in submission order"
+                yield future.result()
+            return
+        dataset = _RoleDataset(job.items, job.images, plan, job.task_name, job.role)
+        collate = _Collate(self.model.prepare if self.fast else None, job.task_name, job.role)
+        if self.options.loader == "processes" and self.options.num_workers and len(job.local) > 1:
+            yield from DataLoader(dataset, batch_sampler=job.local, collate_fn=collate,
+                                  num_workers=self.options.num_workers,
+                                  pin_memory=self.options.device.type == "cuda")
+            return
+        for batch in job.local:
+            yield collate([dataset[i] for i in batch])
+
+    def discard(self, job: RoleJob) -> None:
+        """Forget a submitted role (its task failed): its queued batches are dropped."""
+        with self._queue_lock:
+            if job in self._queue:
+                self._queue.remove(job)
+            for owner, future in self._inflight:
+                if owner is job:
+                    future.cancel()
+            self._inflight = collections.deque((o, f) for o, f in self._inflight if o is not job)
+            job.submitted = len(job.local)
+
+    # ---------------------------------------------------------------- the main thread
     def encode(self, items: Sequence[Item], images: ImageStore | None, *, task_name: str,
                role: str) -> torch.Tensor:
+        return self.result(self.submit(items, images, task_name=task_name, role=role)).matrix
+
+    def result(self, job: RoleJob) -> EncodedRole:
+        with self._queue_lock:
+            ahead = list(self._queue)[: list(self._queue).index(job)] if job in self._queue else []
+        for abandoned in ahead:
+            self.discard(abandoned)
         started = time.perf_counter()
-        hashes, pixels = probe_items(items, images, task_name, role, self.options)
-        self.stats.probe_s += time.perf_counter() - started
-        keys = [item_key(task_name=task_name, role=role, instruction=item.instruction, text=item.text,
-                         raw_text=item.raw_text, image_sha256=digest) for item, digest in zip(items, hashes)]
-        started = time.perf_counter()
-        cached = self.cache.get(keys) if self.cache is not None else {}
-        self.stats.cache_s += time.perf_counter() - started
-        missing = [i for i, key in enumerate(keys) if key not in cached]
-
-        batches = plan_batches([items[i] for i in missing], pixels[missing], self.options.batch_size)
-        batches = [[missing[j] for j in batch] for batch in batches]
-        local = batches[distributed.rank()::distributed.world_size()]  # strided: every rank gets big and small
-        fresh_rows, fresh = self._run(items, images, local, task_name, role, n_total=len(missing))
-        fresh_rows, fresh = distributed.gather_rows(fresh_rows, fresh)
-
-        if self.cache is not None and distributed.is_main() and len(fresh_rows):
-            started = time.perf_counter()
-            self.cache.put([keys[i] for i in fresh_rows], fresh.numpy())
-            self.stats.cache_s += time.perf_counter() - started
-        return self._assemble(len(items), cached, keys, fresh_rows, fresh, task_name, role)
-
-    def _run(self, items, images, batches, task_name, role, n_total) -> tuple[list[int], torch.Tensor]:
+        error: BaseException | None = None
+        plan: RolePlan | None = None
         rows: list[int] = []
         parts: list[torch.Tensor] = []
-        error: BaseException | None = None
-        bar = self.progress.add_task(f"{task_name} {role}s", total=n_total) if self.progress else None
-        stream = None
+        bar = None
         try:
-            dataset = _InputDataset(items, images, task_name, role)
-            collate = _Collate(self.model.prepare if self.fast else None, task_name, role)
-            has_images = any(items[i].has_image for batch in batches for i in batch)
-            stream = _batches(dataset, batches, collate, self.options, has_images)
+            plan = job.planned.result()
+            self.stats.plan_s += time.perf_counter() - started
+            self.stats.images_read += plan.images_read
+            n_fresh = sum(len(b) for b in plan.batches)
+            bar = self.progress.add_task(f"{job.task_name} {job.role}s", total=n_fresh) if self.progress else None
+            rows, parts = self._run(job, plan, bar, started)
+        except Exception as exc:  # re-raised below, after the other ranks learn of it
+            error = exc
+        finally:
+            self.discard(job)
+            if self._pool is not None:
+                self._top_up()  # the next role's batches start now, while this one is assembled
+            if bar is not None:
+                self.progress.remove_task(bar)
+        self.stats.roles += 1
+        distributed.raise_if_any_failed(error)
+        assert plan is not None
+        if parts and len({part.shape[1] for part in parts}) > 1:
+            dims = sorted({part.shape[1] for part in parts})
+            raise ModelOutputError(f"task {job.task_name}, role {job.role}: batches returned different dims {dims}")
+        fresh = torch.cat(parts) if parts else torch.zeros((0, 0))
+        rows, fresh = distributed.gather_rows(rows, fresh)
+        if self.cache is not None and distributed.is_main() and len(rows):
+            begun = time.perf_counter()
+            with self._cache_lock:
+                self.cache.put([plan.keys[i] for i in rows], fresh.numpy())
+            self.stats.cache_s += time.perf_counter() - begun
+        matrix = self._assemble(len(job.items), plan, rows, fresh, job.task_name, job.role)
+        return EncodedRole(matrix, plan.keys)
+
+    def _run(self, job: RoleJob, plan: RolePlan, bar, started: float) -> tuple[list[int], list[torch.Tensor]]:
+        rows: list[int] = []
+        parts: list[torch.Tensor] = []
+        stream = self._batches(job, plan)
+        first = True
+        try:
             with torch.inference_mode():
                 while True:
-                    started = time.perf_counter()
+                    begun = time.perf_counter()
                     prepared = next(stream, None)
-                    self.stats.wait_s += time.perf_counter() - started
+                    waited = time.perf_counter() - begun
+                    self.stats.wait_s += waited
+                    if first and self.stats.roles > 0:
+                        self.stats.gap_s += time.perf_counter() - started
+                    first = False
                     if prepared is None:
                         break
                     indices, payload = prepared
-                    started = time.perf_counter()
+                    begun = time.perf_counter()
                     if isinstance(payload, _WorkerFailure):
                         raise payload.error
                     if self.fast:
                         output = self.model.embed(payload)
                     else:
-                        output = self.model.encode(payload, task_name=task_name, role=role,
+                        output = self.model.encode(payload, task_name=job.task_name, role=job.role,
                                                    batch_size=self.options.batch_size,
                                                    device=str(self.options.device))
                     self.encode_calls += 1
-                    parts.append(to_embedding_matrix(output, len(indices), task_name, role))
+                    parts.append(to_embedding_matrix(output, len(indices), job.task_name, job.role))
                     rows.extend(indices)
-                    self.stats.model_s += time.perf_counter() - started
+                    self.stats.model_s += time.perf_counter() - begun
                     self.stats.batches += 1
                     self.stats.items += len(indices)
                     if bar is not None:
                         self.progress.advance(bar, len(indices) * distributed.world_size())
-        except Exception as exc:  # re-raised below, after the other ranks learn of it
-            error = exc
         finally:
-            if stream is not None:
-                stream.close()  # stops the pool: in-flight batches finish, queued ones are dropped
-            if bar is not None:
-                self.progress.remove_task(bar)
-        distributed.raise_if_any_failed(error)
-        if parts and len({part.shape[1] for part in parts}) > 1:
-            dims = sorted({part.shape[1] for part in parts})
-            raise ModelOutputError(f"task {task_name}, role {role}: batches returned different dims {dims}")
-        matrix = torch.cat(parts) if parts else torch.zeros((0, 0))
-        return rows, matrix
+            stream.close()
+        return rows, parts
 
-    def _assemble(self, n: int, cached: dict, keys: list[str], fresh_rows: list[int], fresh: torch.Tensor,
+    def _assemble(self, n: int, plan: RolePlan, fresh_rows: list[int], fresh: torch.Tensor,
                   task_name: str, role: str) -> torch.Tensor:
-        dims = {vector.shape[0] for vector in cached.values()} | ({fresh.shape[1]} if len(fresh_rows) else set())
+        cached = plan.cached
+        used = {plan.keys[i] for i in range(n)} & cached.keys()
+        dims = {cached[k].shape[0] for k in used} | ({fresh.shape[1]} if len(fresh_rows) else set())
         if len(dims) > 1:
             raise ModelOutputError(f"task {task_name}, role {role}: cached and new embeddings differ in dim "
                                    f"{sorted(dims)}; clear the cache folder {self.cache.directory}")
         if not dims:
             raise ModelOutputError(f"task {task_name}, role {role}: no items to encode")
         out = torch.empty((n, dims.pop()), dtype=torch.float32)
-        if len(fresh_rows):
-            out[torch.as_tensor(fresh_rows)] = fresh
-        for i, key in enumerate(keys):
+        for position, rep in enumerate(fresh_rows):
+            out[torch.as_tensor(plan.same[rep])] = fresh[position]
+        for i, key in enumerate(plan.keys):
             if key in cached:
-                out[i] = torch.from_numpy(cached[key])
+                out[i] = torch.from_numpy(np.asarray(cached[key]))
         return out

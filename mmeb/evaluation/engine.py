@@ -36,7 +36,8 @@ from mmeb._version import __version__
 from mmeb.errors import ConfigError, MMEBError, ModelOutputError
 from mmeb.evaluation import distributed
 from mmeb.evaluation.cache import EmbeddingCache, model_identity
-from mmeb.evaluation.encoding import LOADERS, EncodeOptions, Encoder
+from mmeb.evaluation.encoding import LOADERS, EncodeOptions, Encoder, RoleJob
+from mmeb.evaluation.image_identity import ImageIdentity
 from mmeb.evaluation.metrics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, compute_scores
 from mmeb.evaluation.progress import make_progress
 from mmeb.evaluation.ranking import rank_candidates
@@ -104,6 +105,7 @@ class RunSettings:
     dataset_revision: str | None = None
     fast_path: bool = True
     loader: Literal["threads", "processes"] = "threads"  # where images are decoded (never changes scores)
+    max_batch_tokens: int | None = None  # token-budget batches (VLMs); never changes scores
     progress: bool = True
     bootstrap_resamples: int = BOOTSTRAP_RESAMPLES
     bootstrap_seed: int = BOOTSTRAP_SEED
@@ -115,6 +117,8 @@ class RunSettings:
             raise ConfigError(f"similarity must be 'cosine' or 'dot', got {self.similarity!r}")
         if self.loader not in LOADERS:
             raise ConfigError(f"loader must be one of {LOADERS}, got {self.loader!r}")
+        if self.max_batch_tokens is not None and self.max_batch_tokens < 1:
+            raise ConfigError(f"max_batch_tokens must be >= 1, got {self.max_batch_tokens}")
         if self.batch_size < 1 or self.num_workers < 0 or (self.limit is not None and self.limit < 1):
             raise ConfigError(f"need batch_size >= 1, num_workers >= 0, limit >= 1 (got {self.batch_size}, "
                               f"{self.num_workers}, {self.limit})")
@@ -198,10 +202,11 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
         cache = (EmbeddingCache(settings.cache_dir, model_identity(info.name, info.revision, info.settings))
                  if settings.cache_dir else None)
         options = EncodeOptions(batch_size=settings.batch_size, num_workers=settings.num_workers, device=device,
-                                fast_path=settings.fast_path, loader=settings.loader)
+                                fast_path=settings.fast_path, loader=settings.loader,
+                                max_batch_tokens=settings.max_batch_tokens)
         with make_progress(enabled=settings.progress and distributed.is_main()) as progress, \
-                _TaskLoader(settings) as loader:
-            encoder = Encoder(model, options, cache, progress)
+                Encoder(model, options, cache, progress, ImageIdentity(settings.cache_dir)) as encoder, \
+                _TaskLoader(settings, encoder) as loader:
             # stored results are read once each, up front: this run only writes tasks it does not skip
             previous = [_completed(task, info, settings) for task in task_list]
             for i, task in enumerate(task_list):
@@ -219,12 +224,22 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
         distributed.shutdown(created)
 
 
+@dataclass
+class _LoadedTask:
+    data: Any
+    rows: list
+    query_ids: list[int]
+    candidate_ids: list[list[int]]
+    jobs: tuple[RoleJob, RoleJob]
+
+
 class _TaskLoader:
     """Loads task data on one background thread, a task ahead of the encoding (parsing a 1000 x 1000
-    candidate task takes ~0.5 s of Python: hidden behind the previous task's encoding)."""
+    candidate task takes ~0.5 s of Python: hidden behind the previous task's encoding), and submits its
+    roles to the encoder there, so their planning and first batches overlap the previous task's encoding."""
 
-    def __init__(self, settings: RunSettings):
-        self.settings = settings
+    def __init__(self, settings: RunSettings, encoder: Encoder):
+        self.settings, self.encoder = settings, encoder
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="mmeb-load")
         self.futures: dict[str, Future] = {}
 
@@ -242,9 +257,16 @@ class _TaskLoader:
         future = self.futures.pop(task.name, None)
         return future.result() if future is not None else self._load(task)
 
-    def _load(self, task: Task):
+    def _load(self, task: Task) -> _LoadedTask:
         kwargs = {"revision": self.settings.dataset_revision} if self.settings.dataset_revision else {}
-        return task.load(data_dir=self.settings.data_dir, **kwargs)
+        data = task.load(data_dir=self.settings.data_dir, **kwargs)
+        rows = data.rows[: self.settings.limit] if self.settings.limit else data.rows
+        if not rows:
+            raise MMEBError(f"task {task.name}: no query rows in {data.source}")
+        queries, query_ids, candidates, candidate_ids = index_rows(rows)
+        jobs = (self.encoder.submit(queries, data.images, task_name=task.name, role="query"),
+                self.encoder.submit(candidates, data.images, task_name=task.name, role="candidate"))
+        return _LoadedTask(data, rows, query_ids, candidate_ids, jobs)
 
 
 def _completed(task: Task, info: ModelInfo, settings: RunSettings) -> TaskResult | None:
@@ -322,17 +344,22 @@ def evaluate_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSe
                   device: torch.device, loader: _TaskLoader, upcoming: Task | None = None) -> TaskResult:
     name = task.name
     t0 = time.perf_counter()
-    data = loader.get(task)
+    loaded = loader.get(task)
     if upcoming is not None:
         loader.prefetch(upcoming)
-    rows = data.rows[: settings.limit] if settings.limit else data.rows
-    if not rows:
-        raise MMEBError(f"task {name}: no query rows in {data.source}")
-    queries, query_ids, candidates, candidate_ids = index_rows(rows)
+    data, rows, query_ids = loaded.data, loaded.rows, loaded.query_ids
     t1 = time.perf_counter()
-
-    query_emb = encoder.encode(queries, data.images, task_name=name, role="query")
-    candidate_emb = encoder.encode(candidates, data.images, task_name=name, role="candidate")
+    try:
+        query = encoder.result(loaded.jobs[0])
+        candidate = encoder.result(loaded.jobs[1])
+    finally:
+        for job in loaded.jobs:
+            encoder.discard(job)
+    query_emb, candidate_emb = query.matrix, candidate.matrix
+    # content identity by image bytes: the same picture under two paths is one candidate (ties, dedup)
+    first: dict[str, int] = {}
+    canonical = [first.setdefault(key, i) for i, key in enumerate(candidate.keys)]
+    candidate_ids = [[canonical[c] for c in ids] for ids in loaded.candidate_ids]
     if query_emb.shape[1] != candidate_emb.shape[1]:
         raise ModelOutputError(f"task {name}: query embeddings have dim {query_emb.shape[1]} but candidate "
                                f"embeddings have dim {candidate_emb.shape[1]}; both roles must share one space")

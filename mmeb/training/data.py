@@ -7,14 +7,13 @@ workers); they are decoded and run through the processor only per GradCache chun
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmeb.data.images import ZipImageStore
 from mmeb.errors import DataError, DataUnavailableError, suggest
 
 HUB_DATASET = "TIGER-Lab/MMEB-train"
@@ -48,54 +47,26 @@ class SubsetImages:
     """The images of one subset: ``images_zip/<Subset>.zip`` read in place, or an extracted folder.
 
     A stored path (``images/<Subset>/Train/x.jpg``) matches a zip member with the same name, or
-    with one extra top folder, or without its leading ``images/`` folder. The zip is opened lazily
-    per process, so the object can be shipped to forked DataLoader workers.
+    with one extra top folder, or without its leading ``images/`` folder. The zip is the evaluation's
+    thread-safe :class:`~mmeb.data.images.ZipImageStore` (picklable for DataLoader workers).
     """
 
     def __init__(self, zip_path: Path | None, folder: Path | None):
         self.zip_path, self.folder = zip_path, folder
-        self._zip: zipfile.ZipFile | None = None
-        self._pid = -1
-        self._members: dict[str, str] | None = None
-
-    def _index(self) -> dict[str, str]:
-        if self._members is None:
-            members: dict[str, str] = {}
-            if self.zip_path is not None:
-                with zipfile.ZipFile(self.zip_path) as zf:
-                    for name in zf.namelist():
-                        if name.endswith("/"):
-                            continue
-                        members.setdefault(name, name)
-                        if "/" in name:  # tolerate one top folder around the stored paths
-                            members.setdefault(name.split("/", 1)[1], name)
-            self._members = members
-        return self._members
-
-    def _member(self, path: str) -> str | None:
-        index = self._index()
-        if path in index:
-            return index[path]
-        return index.get(path.split("/", 1)[1]) if "/" in path else None
+        self._zip = ZipImageStore(zip_path, strip_top="any") if zip_path is not None else None
 
     def __contains__(self, path: str) -> bool:
-        if self._member(path) is not None:
+        if self._zip is not None and path in self._zip:
             return True
         return self.folder is not None and (self.folder / path).is_file()
 
     def read_bytes(self, path: str) -> bytes:
-        member = self._member(path)
-        if member is not None:
-            if self._zip is None or self._pid != os.getpid():
-                self._zip, self._pid = zipfile.ZipFile(self.zip_path), os.getpid()
-            return self._zip.read(member)
+        if self._zip is not None and path in self._zip:
+            return self._zip.read_bytes(path)
         if self.folder is not None and (self.folder / path).is_file():
             return (self.folder / path).read_bytes()
         where = self.zip_path or self.folder
         raise DataError(f"image {path!r} not found in {where}; re-download the subset's images_zip")
-
-    def __getstate__(self) -> dict[str, Any]:  # never pickle an open zip handle
-        return {**self.__dict__, "_zip": None, "_pid": -1}
 
 
 @dataclass

@@ -1,0 +1,153 @@
+"""The encoding pipeline seen from outside: each image read once, no image bytes on a warm rerun, content
+identity by image bytes, the next role's and task's batches prepared before the current role finishes,
+token-budget batches."""
+
+from __future__ import annotations
+
+import threading
+import zipfile
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from engine_testdata import TIE_IMAGES, image_item, make_task, png, text_item, tie_rows
+from mmeb.data.images import ZipImageStore
+from mmeb.data.items import QueryRow, TaskData
+from mmeb.evaluation import evaluate
+from mmeb.evaluation.planning import plan_token_batches
+from toy_models import ContentModel, FastPathModel
+
+
+class CountingZipStore(ZipImageStore):
+    """The real zip store, counting every read of an image's bytes."""
+
+    reads: Counter = Counter()
+
+    def read_bytes(self, path):
+        CountingZipStore.reads[path] += 1
+        return super().read_bytes(path)
+
+
+def zip_task(tmp_path, name, rows, images, archive="images.zip"):
+    path = tmp_path / archive
+    with zipfile.ZipFile(path, "w") as zf:
+        for member, data in images.items():
+            zf.writestr(member, data)
+    task = make_task(name, rows, images)
+    task.load = lambda data_dir=None, **kw: TaskData(task_name=name, rows=rows, images=CountingZipStore(path),
+                                                     dataset_id="test/engine", revision="rev-test",
+                                                     source="synthetic:zip")
+    return task
+
+
+@pytest.fixture(autouse=True)
+def _reset_counts():
+    CountingZipStore.reads = Counter()
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_each_image_is_read_once_and_a_warm_rerun_reads_none(tmp_path, workers):
+    task = zip_task(tmp_path, "ZipTies", tie_rows(), TIE_IMAGES)
+    settings = dict(cache_dir=str(tmp_path / "cache"), num_workers=workers, batch_size=2, progress=False)
+    (cold,) = evaluate(FastPathModel(), [task], **settings)
+    used = Counter()  # an image used by both roles is read once per role
+    for role_items in ([r.query for r in tie_rows()], [c for r in tie_rows() for c in r.candidates]):
+        used.update({item.image_path for item in role_items if item.image_path})
+    assert CountingZipStore.reads == used
+    CountingZipStore.reads = Counter()
+    model = FastPathModel()
+    (warm,) = evaluate(model, [task], **settings)
+    assert sum(CountingZipStore.reads.values()) == 0 and model.embed_calls == 0
+    assert warm.scores == cold.scores
+
+
+def test_a_changed_archive_is_read_and_encoded_again(tmp_path):
+    settings = dict(cache_dir=str(tmp_path / "cache"), num_workers=0, progress=False)
+    evaluate(FastPathModel(), [zip_task(tmp_path, "ZipTies", tie_rows(), TIE_IMAGES)], **settings)
+    changed = dict(TIE_IMAGES, **{"b.png": png((10, 201, 10))})
+    model = FastPathModel()
+    CountingZipStore.reads = Counter()
+    evaluate(model, [zip_task(tmp_path, "ZipTies", tie_rows(), changed)], **settings)
+    assert CountingZipStore.reads["b.png"] >= 1 and model.embed_calls > 0
+
+
+def test_the_same_picture_under_two_paths_is_the_same_content(tmp_path):
+    """The positive's picture again under another path is the positive, not a tied rival."""
+    picture = png((200, 10, 10))
+    rows = [QueryRow(text_item("red", "Find"), [image_item("red.png"), image_item("copy/red-again.png"),
+                                                 image_item("green.png")], 0)]
+    images = {"red.png": picture, "copy/red-again.png": picture, "green.png": png((10, 200, 10))}
+    model = ContentModel()
+    (result,) = evaluate(model, [zip_task(tmp_path, "TwoPaths", rows, images)], num_workers=0,
+                         save_predictions=True, progress=False)
+    assert result.predictions[0].tie_size == 1 and result.main_score == 1.0
+    assert sum(n for _, role, n in model.calls if role == "candidate") == 2  # one encode per distinct content
+
+
+class OrderedModel(FastPathModel):
+    """Blocks the embed of each role's last batch until a batch of a later role is being prepared."""
+
+    def __init__(self):
+        super().__init__()
+        self.changed = threading.Condition()
+        self.prepared: list[tuple] = []  # roles in the order their first prepare started
+        self.waited: list[bool] = []
+        self.role_sizes: dict[tuple, int] = {}
+        self.embedded: Counter = Counter()
+
+    def prepare(self, inputs, *, task_name, role):
+        with self.changed:
+            if (task_name, role) not in self.prepared:
+                self.prepared.append((task_name, role))
+            self.changed.notify_all()
+        batch = super().prepare(inputs, task_name=task_name, role=role)
+        batch["role"] = (task_name, role)
+        return batch
+
+    def embed(self, batch):
+        role = batch["role"]
+        self.embedded[role] += len(batch["vectors"])
+        if self.embedded[role] == self.role_sizes.get(role):  # this role's last batch
+            with self.changed:
+                later = lambda: len(self.prepared) > self.prepared.index(role) + 1  # noqa: E731
+                self.waited.append(self.changed.wait_for(later, timeout=20))
+        return super().embed({"vectors": batch["vectors"]})
+
+
+def test_the_next_roles_and_tasks_batches_are_prepared_while_the_current_one_finishes():
+    rows = tie_rows()
+    tasks = [make_task("First", rows, TIE_IMAGES), make_task("Second", rows, TIE_IMAGES)]
+    model = OrderedModel()
+    n_queries = len({r.query.key for r in rows})
+    n_candidates = len({c.key for r in rows for c in r.candidates})
+    model.role_sizes = {(t, "query"): n_queries for t in ("First", "Second")}
+    model.role_sizes[("First", "candidate")] = n_candidates  # the last role of the run has no successor
+    evaluate(model, tasks, num_workers=2, batch_size=2, progress=False)
+    assert model.waited == [True, True, True]  # query -> candidate, and First -> Second
+
+
+def test_token_budget_batches_stay_within_the_budget_and_give_identical_results(tie_task):
+    items = [text_item("x" * n) for n in (400, 40, 4, 120, 40)]
+    costs = [n // 4 + 1 for n in (400, 40, 4, 120, 40)]
+    batches = plan_token_batches(items, costs, max_tokens=64)
+    assert sorted(i for b in batches for i in b) == list(range(5))
+    for batch in batches:  # padded size within budget, or a single oversized item
+        assert len(batch) == 1 or len(batch) * max(costs[i] for i in batch) <= 64
+    assert batches[0] == [0]  # largest first
+    (fixed,) = evaluate(FastPathModel(), [tie_task], num_workers=2, batch_size=3, progress=False)
+    (budget,) = evaluate(FastPathModel(), [tie_task], num_workers=2, max_batch_tokens=40, progress=False)
+    assert fixed.scores == budget.scores
+
+
+def test_token_budget_embeddings_equal_fixed_batches_on_a_vlm(tiny_qwen2vl_model):
+    from mmeb.evaluation.encoding import EncodeOptions, Encoder
+
+    rows = tie_rows()
+    store = make_task("T", rows, TIE_IMAGES).load().images
+    items = list({c.key: c for r in rows for c in [r.query, *r.candidates]}.values())
+    fixed = Encoder(tiny_qwen2vl_model, EncodeOptions(batch_size=3, num_workers=0)).encode(
+        items, store, task_name="T", role="query")
+    budget = Encoder(tiny_qwen2vl_model, EncodeOptions(num_workers=0, max_batch_tokens=64)).encode(
+        items, store, task_name="T", role="query")
+    np.testing.assert_allclose(budget.numpy(), fixed.numpy(), atol=2e-5)
