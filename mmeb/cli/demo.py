@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from mmeb.cli.output import add_output_arguments, apply_output_arguments
+
 
 def register(subparsers) -> None:
     from mmeb.demo.model import DEFAULT_STEPS
@@ -20,7 +22,7 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the data, the initial weights and training")
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (tiny models run fastest on one; more only helps big ones)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
+    add_output_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -38,9 +40,10 @@ def run(args) -> int:
         raise UserError(f"--steps must be >= 1, got {args.steps}")
     if args.threads < 1:
         raise UserError(f"--threads must be >= 1, got {args.threads}")
-    console = Console(stderr=True)
+    progress, interval = apply_output_arguments(args)
+    console = Console(stderr=True, quiet=args.quiet)
     config = DemoConfig(out_dir=Path(args.out), seed=args.seed, steps=args.steps, threads=args.threads,
-                        progress=not args.no_progress)
+                        progress=progress, progress_interval=interval)
     outcome = run_demo(config, console)
     out = Console(width=None if sys.stdout.isatty() else 130)  # a piped table is not squeezed to 80 columns
     out.print(overview_table(outcome.board))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from mmeb.cli.output import add_output_arguments, apply_output_arguments
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -42,11 +44,12 @@ def register(subparsers) -> None:
     p.add_argument("--similarity", choices=["cosine", "dot"], default="cosine", help="score function (default: cosine)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="evaluate the first N queries of each task only (smoke tests; recorded in results)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_output_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    progress, interval = apply_output_arguments(args)
     from mmeb.evaluation import RunSettings, run_evaluation
     from mmeb.evaluation import distributed
 
@@ -60,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         num_workers=args.num_workers, loader=args.loader, device=args.device, cache_dir=args.cache_dir,
         overwrite=args.overwrite,
         ties=args.ties, similarity=args.similarity, save_predictions=args.save_predictions, limit=args.limit,
-        dataset_revision=args.dataset_revision, progress=not args.no_progress)
+        dataset_revision=args.dataset_revision, progress=progress,
+        progress_interval=interval)
     report = run_evaluation(args.model, args.tasks, settings, **load_kwargs)
     if distributed.env_world_size() > 1 and int(os.environ.get("RANK", "0")) != 0:
         return 1 if report.failures else 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 
+from mmeb.cli.output import add_output_arguments, apply_output_arguments
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -19,16 +21,18 @@ def register(subparsers) -> None:
                    help="override one setting (value parsed as YAML); repeatable")
     p.add_argument("--check", action="store_true",
                    help="validate the config and the data (subsets, images, batch sizes), then stop")
+    add_output_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    progress, interval = apply_output_arguments(args)
     from mmeb.training.trainer import check, train
 
     if args.check:
         summary = check(args.config, args.overrides)
         print(f"ok: {summary}")
         return 0
-    out = train(args.config, args.overrides)
+    out = train(args.config, args.overrides, progress=progress, progress_interval=interval)
     print(f"trained model written to {out} (evaluate it with: mmeb run --model {out})")
     return 0

@@ -107,7 +107,7 @@ def is_trained(path: Path, steps: int) -> bool:
     return (training.get("config") or {}).get("max_steps") == steps  # the trainer records its full config
 
 
-def train_reference(config: dict[str, Any]) -> Path:
+def train_reference(config: dict[str, Any], progress: bool = True) -> Path:
     from mmeb.training import train
 
-    return Path(train(config))
+    return Path(train(config, progress=progress))

@@ -48,6 +48,7 @@ from mmeb.evaluation import distributed
 from mmeb.evaluation.cache import EmbeddingCache
 from mmeb.evaluation.image_identity import ImageIdentity
 from mmeb.evaluation.planning import RolePlan, plan_batches, plan_role, read_image
+from mmeb.evaluation.progress import role_noun
 from mmeb.models.protocol import ModelInput
 
 __all__ = ["LOADERS", "EncodeOptions", "EncodeStats", "EncodedRole", "Encoder", "has_fast_path", "plan_batches",
@@ -381,7 +382,8 @@ class Encoder:
             self.stats.plan_s += time.perf_counter() - started
             self.stats.images_read += plan.images_read
             n_fresh = sum(len(b) for b in plan.batches)
-            bar = self.progress.add_task(f"{job.task_name} {job.role}s", total=n_fresh) if self.progress else None
+            if self.progress is not None:
+                bar = self.progress.add_task(f"{job.task_name} {role_noun(job.role)}", total=n_fresh)
             rows, parts = self._run(job, plan, bar, started)
         except Exception as exc:  # re-raised below, after the other ranks learn of it
             error = exc

@@ -23,6 +23,7 @@ import platform
 import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
@@ -45,6 +46,7 @@ from mmeb.results import io
 from mmeb.results.schema import (DatasetInfo, EvaluationInfo, HarnessInfo, ModelInfo, Prediction, TaskResult,
                                  TieRule, Timings)
 from mmeb.tasks.base import Task
+from mmeb.units import format_percent
 
 Similarity = Literal["cosine", "dot"]
 LIBRARIES = ("torch", "torchvision", "transformers", "numpy", "pillow", "sentence-transformers", "open_clip_torch",
@@ -106,7 +108,8 @@ class RunSettings:
     fast_path: bool = True
     loader: Literal["threads", "processes"] = "threads"  # where images are decoded (never changes scores)
     max_batch_tokens: int | None = None  # token-budget batches (VLMs); never changes scores
-    progress: bool = True
+    progress: bool = True  # bars in a terminal, plain lines in logs (mmeb.evaluation.progress)
+    progress_interval: float | None = None  # seconds between progress lines (None: $MMEB_PROGRESS_INTERVAL or 15)
     bootstrap_resamples: int = BOOTSTRAP_RESAMPLES
     bootstrap_seed: int = BOOTSTRAP_SEED
 
@@ -185,8 +188,13 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
     settings.check()
     device = distributed.local_device(settings.device)
     created = distributed.init_if_launched(device)
+    displays = ExitStack()
     try:
         task_list = resolve_tasks(tasks)
+        progress = displays.enter_context(make_progress(enabled=settings.progress and distributed.is_main(),
+                                                        interval=settings.progress_interval))
+        if progress is not None:
+            progress.note(f"loading model {model if isinstance(model, str) else type(model).__name__}")
         started = time.perf_counter()
         model = resolve_model(model, device=device, **load_kwargs)
         if callable(getattr(model, "to", None)):
@@ -204,8 +212,7 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
         options = EncodeOptions(batch_size=settings.batch_size, num_workers=settings.num_workers, device=device,
                                 fast_path=settings.fast_path, loader=settings.loader,
                                 max_batch_tokens=settings.max_batch_tokens)
-        with make_progress(enabled=settings.progress and distributed.is_main()) as progress, \
-                Encoder(model, options, cache, progress, ImageIdentity(settings.cache_dir)) as encoder, \
+        with Encoder(model, options, cache, progress, ImageIdentity(settings.cache_dir)) as encoder, \
                 _TaskLoader(settings, encoder) as loader:
             # stored results are read once each, up front: this run only writes tasks it does not skip
             previous = [_completed(task, info, settings) for task in task_list]
@@ -221,6 +228,7 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
         report.encode_stats = encoder.stats.as_dict()
         return report
     finally:
+        displays.close()
         distributed.shutdown(created)
 
 
@@ -281,6 +289,8 @@ def _run_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSettin
               loader: "_TaskLoader", upcoming: Task | None = None) -> TaskOutcome:
     started = time.perf_counter()
     name = task.name
+    if encoder.progress is not None:
+        encoder.progress.note(f"{name}: loading data and encoding")
     try:
         result = evaluate_task(task, encoder, info, settings, device, loader, upcoming)
     except Exception as exc:  # isolate the failure: record it, go on with the next task
@@ -289,9 +299,14 @@ def _run_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSettin
             io.write_error(settings.output_dir, info.name, info.revision, name, {
                 "task_name": name, "error_type": type(exc).__name__, "message": message,
                 "traceback": traceback.format_exc(), "date": datetime.now(timezone.utc).isoformat()})
+        if encoder.progress is not None:
+            encoder.progress.note(f"{name}: failed ({message})")
         return TaskOutcome(name, "failed", error=message, seconds=time.perf_counter() - started)
     if settings.output_dir and distributed.is_main():
         io.write_result(result, settings.output_dir)
+    if encoder.progress is not None:
+        encoder.progress.note(f"{name}: {result.main_metric} {format_percent(result.main_score)}% "
+                              f"({result.n_queries} queries, {time.perf_counter() - started:.1f} s)")
     return TaskOutcome(name, "done", result, seconds=time.perf_counter() - started)
 
 

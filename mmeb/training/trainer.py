@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sentence_transformers import SentenceTransformerTrainer
 from mmeb.errors import DataError
 from mmeb.training.checkpoint import export_checkpoint, load_trainable, resolve_resume, save_trainable
 from mmeb.training.config import TrainConfig, load_config
+from mmeb.training.progress import attach_progress
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +108,11 @@ def check(config: "TrainConfig | dict | str | Path", overrides: list[str] | None
             f"{world_size} process(es) x {per_device}, resume={resume}")
 
 
-def train(config: "TrainConfig | dict | str | Path", overrides: list[str] | None = None) -> Path:
-    """Train a VLM2Vec model; return the output directory holding the exported checkpoint."""
+def train(config: "TrainConfig | dict | str | Path", overrides: list[str] | None = None, *, progress: bool = True,
+          progress_interval: float | None = None) -> Path:
+    """Train a VLM2Vec model; return the output directory holding the exported checkpoint. ``progress``: the
+    Trainer's bar in a terminal, plain lines every ``progress_interval`` seconds elsewhere (see
+    :mod:`mmeb.training.progress`)."""
     from datasets import Dataset
 
     from mmeb.training.model import build_st_model
@@ -127,7 +132,9 @@ def train(config: "TrainConfig | dict | str | Path", overrides: list[str] | None
         loss=loss, data_collator=VLM2VecCollator(data, hard_negatives=config.hard_negatives,
                                              chunk_cache_gib=config.chunk_cache_gib),
     )
-    result = trainer.train(resume_from_checkpoint=resume)
+    with ExitStack() as displays:
+        attach_progress(trainer, displays, enabled=progress, interval=progress_interval)
+        result = trainer.train(resume_from_checkpoint=resume)
     out = Path(config.output_dir)
     if trainer.is_world_process_zero():
         record = _training_record(config, world_size, per_device, trainer, result)
