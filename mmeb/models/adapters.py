@@ -1,184 +1,145 @@
-"""Build an adapter from a checkpoint directory: pick the transformers class by ``config.model_type``,
-load with the chosen dtype / attention implementation, merge PEFT adapters, wrap in the recipe."""
+"""The adapter table: every model adapter registered once - its builder, the checkpoint ``model_type``\\ s it
+serves, the folder layout it loads, the settings it accepts (with defaults) and its recipe variants.
+
+Registry entries (:mod:`mmeb.models.registry`) name an adapter of this table; a checkpoint folder without an
+entry gets the first adapter serving its ``model_type``. Every adapter refuses unknown settings the same way,
+through :func:`check_settings`. Adding an adapter is one :func:`register` line here; its builder lives in its
+own module and is imported on first use, so this table stays light (``mmeb models`` never imports torch).
+
+A builder is ``build(source, settings, ctx) -> model``: ``source`` is the local folder (or the spec string for
+adapters that resolve their own, e.g. ``st:`` and ``mteb:``), ``settings`` the checked settings merged over the
+defaults (``settings["recipe"]`` is the recipe variant: ``"default"`` or ``"native"``), ``ctx`` a
+:class:`LoadContext`. Defaults of ``None`` mean "the checkpoint's or the recipe's own value"; builders pass
+only set values on.
+"""
 
 from __future__ import annotations
 
-import json
+import importlib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Literal, Mapping
 
-from mmeb.errors import ConfigError
-from mmeb.models.runtime import (attention_implementation, default_dtype, hub_snapshot, processor_source,
-                                 refuse_remote_code, torch_dtype)
+from mmeb.errors import ConfigError, suggest
 
-TWO_TOWER_TYPES = ("clip", "siglip", "blip", "blip-2")
-VLM_TYPES = ("qwen2_vl", "llava_next", "phi3_v")
+Layout = Literal["transformers", "open_clip", "sentence_transformers", "none"]
+RECIPES = ("default", "native")
+#: accepted by every adapter: dtype on a GPU (None = bf16; E5-V / GME: fp16), attention kernel, recipe variant
+COMMON_SETTINGS: dict[str, Any] = {"dtype": None, "attn_implementation": None}
 
 
-def model_type_of(directory: Path) -> str:
+@dataclass(frozen=True)
+class Adapter:
+    name: str
+    builder: str  # "module:function", imported on first use
+    model_types: tuple[str, ...] = ()  # config.json model_type values this adapter can load
+    settings: Mapping[str, Any] = field(default_factory=dict)  # accepted settings -> default
+    recipes: tuple[str, ...] = ("default",)  # variants it implements; the first is its default
+    layout: Layout = "transformers"  # the files a weights folder must hold
+
+    def accepted(self) -> dict[str, Any]:
+        return {**COMMON_SETTINGS, **self.settings, "recipe": self.recipes[0]}
+
+    def build_function(self) -> Callable[..., Any]:
+        module, _, attr = self.builder.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@dataclass
+class LoadContext:
+    """Who the model is and where it runs: handed to every builder."""
+
+    name: str
+    revision: str | None
+    device: str
+    dtype: str | None = None
+    trust_remote_code: bool = False
+    metadata: dict[str, Any] = field(default_factory=dict)
+    base_model: str | None = None
+
+
+ADAPTERS: dict[str, Adapter] = {}
+
+
+def register(adapter: Adapter) -> Adapter:
+    if adapter.name in ADAPTERS:
+        raise ValueError(f"adapter {adapter.name!r} registered twice")
+    unknown = set(adapter.recipes) - set(RECIPES)
+    if unknown or not adapter.recipes:
+        raise ValueError(f"adapter {adapter.name!r}: recipes must be among {RECIPES}, got {adapter.recipes}")
+    ADAPTERS[adapter.name] = adapter
+    return adapter
+
+
+_TWO_TOWER = {"max_length": None, "normalize": True}
+_VLM2VEC = {  # None = the checkpoint's mmeb_model.json, else the backbone's VLM2Vec default
+    "backbone": None, "image_token": None, "padding_side": None, "normalize": None, "orphan_image_token": None,
+    "image_resize": None, "min_pixels": None, "max_pixels": None, "num_crops": None, "max_length": None,
+}
+
+# order matters for bare checkpoint folders: the first adapter serving a model_type is its default
+register(Adapter("vlm2vec", "mmeb.models.builders:build_vlm2vec", ("qwen2_vl", "llava_next", "phi3_v"), _VLM2VEC))
+register(Adapter("clip", "mmeb.models.builders:build_two_tower", ("clip",), _TWO_TOWER))
+register(Adapter("siglip", "mmeb.models.builders:build_two_tower", ("siglip",), _TWO_TOWER))
+register(Adapter("blip", "mmeb.models.builders:build_two_tower", ("blip",), _TWO_TOWER, recipes=("native",)))
+register(Adapter("blip2", "mmeb.models.builders:build_two_tower", ("blip-2",), _TWO_TOWER))
+register(Adapter("e5v", "mmeb.models.builders:build_instructed_vlm", ("llava_next",),
+                 {"max_length": None, "image_resize": None, "dtype": "float16"}))
+register(Adapter("gme", "mmeb.models.builders:build_instructed_vlm", ("qwen2_vl",),
+                 {"max_length": 1800, "min_pixels": None, "max_pixels": None, "dtype": "float16"}))
+register(Adapter("openclip", "mmeb.models.builders:build_openclip", (), {"normalize": True}, layout="open_clip"))
+register(Adapter("sentence_transformers", "mmeb.models.builders:build_sentence_transformer", (),
+                 {"normalize": True, "prompt_name": None, "batch_size": 32}, layout="sentence_transformers"))
+register(Adapter("mteb", "mmeb.models.mteb:build_mteb", (), {"batch_size": 32, "model_args": None},
+                 layout="none"))
+
+
+def get_adapter(name: str) -> Adapter:
     try:
-        return json.loads((Path(directory) / "config.json").read_text())["model_type"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise ConfigError(f"cannot read model_type from {directory}/config.json: {exc}") from exc
+        return ADAPTERS[name]
+    except KeyError:
+        raise suggest(name, ADAPTERS, "adapter") from None
 
 
-def model_class(model_type: str, *, trust_remote_code: bool, where: str):
-    import transformers as tf
-
-    classes = {"clip": tf.CLIPModel, "siglip": tf.SiglipModel, "blip": tf.BlipForImageTextRetrieval,
-               "blip-2": tf.Blip2ForImageTextRetrieval, "qwen2_vl": tf.Qwen2VLForConditionalGeneration,
-               "llava_next": tf.LlavaNextForConditionalGeneration}
-    if model_type == "phi3_v":
-        if not trust_remote_code:
-            raise refuse_remote_code(f"Phi-3.5-V checkpoint {where}")
-        return tf.AutoModelForCausalLM
-    if model_type not in classes:
-        raise ConfigError(f"{where}: model_type {model_type!r} has no mmeb adapter; supported: "
-                          f"{', '.join(sorted([*classes, 'phi3_v']))}. Wrap it as a plug-in (file.py:Class) instead.")
-    return classes[model_type]
+def adapter_for_model_type(model_type: str, where: str) -> Adapter:
+    """The default adapter of a bare checkpoint folder, by its ``config.json`` model_type."""
+    for adapter in ADAPTERS.values():
+        if model_type in adapter.model_types:
+            return adapter
+    served = sorted({t for a in ADAPTERS.values() for t in a.model_types})
+    raise ConfigError(f"{where}: model_type {model_type!r} has no mmeb adapter; supported: {', '.join(served)}. "
+                      "Wrap it as a plug-in (file.py:Class) instead.")
 
 
-def runtime_dtype(device: str, dtype: str | None, recipe_dtype: str | None) -> str | None:
-    """Explicit dtype wins; on a GPU the recipe's dtype (E5-V / GME: fp16); on CPU fp32 (None)."""
-    if dtype:
-        return dtype
-    if device.startswith("cuda") and recipe_dtype:
-        return recipe_dtype
-    return None
+def check_settings(adapter: Adapter | str, settings: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The one refusal of unknown settings: returns the settings merged over the adapter's defaults."""
+    adapter = get_adapter(adapter) if isinstance(adapter, str) else adapter
+    accepted = adapter.accepted()
+    for key in settings:
+        if key not in accepted:
+            hint = suggest(key, accepted, "setting")
+            raise ConfigError(f"{where}: {hint} The {adapter.name} adapter accepts: {', '.join(sorted(accepted))}")
+    merged = {**accepted, **settings}
+    merged["recipe"] = resolve_recipe(adapter, merged["recipe"], where)
+    return merged
 
 
-def _load_hf(directory: Path, model_type: str, *, device, dtype, trust_remote_code, attn_implementation):
-    cls = model_class(model_type, trust_remote_code=trust_remote_code, where=str(directory))
-    kwargs: dict[str, Any] = {"dtype": torch_dtype(dtype or default_dtype(device))}
-    if attn_implementation:
-        kwargs["attn_implementation"] = attn_implementation
-    if model_type == "phi3_v":
-        kwargs["trust_remote_code"] = True
-    return cls.from_pretrained(str(directory), **kwargs)
+def resolve_recipe(adapter: Adapter, recipe: str | None, where: str) -> str:
+    """``"default"`` is the adapter's first variant (``native`` for a model without a published row)."""
+    variant = adapter.recipes[0] if recipe in (None, "default") else recipe
+    check_recipe(adapter, variant, where)
+    return variant
 
 
-def _load_processor(source: str, model_type: str, *, trust_remote_code: bool, num_crops: int | None = None):
-    from transformers import AutoProcessor
-
-    kwargs: dict[str, Any] = {}
-    if model_type == "phi3_v":
-        kwargs.update(trust_remote_code=trust_remote_code, num_crops=num_crops or 4)
-    return AutoProcessor.from_pretrained(source, **kwargs)
-
-
-def build_vlm2vec(directory: Path, recipe, *, name, revision, metadata, device, dtype, trust_remote_code,
-                  attn_implementation=None, model=None):
-    from mmeb.models.vlm2vec import Phi3VEmbedder, VLM2VecEmbedder
-
-    model_type = {"phi3_v": "phi3_v", "llava_next": "llava_next", "qwen2_vl": "qwen2_vl"}[recipe.backbone]
-    dtype = runtime_dtype(device, dtype, None)
-    attn = attn_implementation or ("eager" if model_type == "phi3_v" else attention_implementation(device, dtype))
-    if model is None:
-        model = _load_hf(directory, model_type, device=device, dtype=dtype, trust_remote_code=trust_remote_code,
-                         attn_implementation=attn)
-    processor = _load_processor(processor_source(directory, recipe.base_model), model_type,
-                                trust_remote_code=trust_remote_code, num_crops=recipe.num_crops)
-    cls = Phi3VEmbedder if model_type == "phi3_v" else VLM2VecEmbedder
-    return cls(model, processor, recipe, name=name, revision=revision, metadata=metadata, device=device,
-               dtype=dtype, attn_implementation=attn)
+def check_recipe(adapter: Adapter, recipe: str, where: str) -> None:
+    if recipe not in RECIPES:
+        raise ConfigError(f"{where}: unknown recipe {recipe!r}; use one of {', '.join(RECIPES)}")
+    if recipe not in adapter.recipes:
+        natives = sorted(a.name for a in ADAPTERS.values() if "native" in a.recipes)
+        raise ConfigError(f"{where} has no {recipe!r} recipe variant (its {adapter.recipes[0]} recipe is the official "
+                          f"one); drop --recipe {recipe}. Adapters with a native variant: "
+                          f"{', '.join(natives) or 'none yet'}")
 
 
-def build_from_config(directory: Path, *, adapter, settings, name, revision, metadata, device, dtype,
-                      trust_remote_code, attn_implementation=None):
-    """A plain transformers checkpoint: two-tower by architecture, VLMs with their default recipe."""
-    model_type = model_type_of(directory)
-    if model_type in TWO_TOWER_TYPES:
-        from mmeb.models.two_tower import TWO_TOWER_BY_MODEL_TYPE
-
-        allowed = {"max_length", "normalize", "dtype"}
-        _refuse_unknown(settings, allowed, f"{model_type} adapter")
-        dtype = runtime_dtype(device, dtype, settings.get("dtype"))
-        attn = attention_implementation(device, dtype, attn_implementation)
-        model = _load_hf(directory, model_type, device=device, dtype=dtype, trust_remote_code=False,
-                         attn_implementation=attn)
-        processor = _load_processor(str(directory), model_type, trust_remote_code=False)
-        return TWO_TOWER_BY_MODEL_TYPE[model_type](model, processor, name=name, revision=revision, metadata=metadata,
-                                                   device=device, dtype=dtype, attn_implementation=attn,
-                                                   **{k: v for k, v in settings.items() if k != "dtype"})
-    if model_type not in VLM_TYPES:
-        model_class(model_type, trust_remote_code=trust_remote_code, where=str(directory))  # raises the clear error
-    if adapter in ("e5v", "gme"):
-        return _build_instructed_vlm(directory, adapter, model_type, settings=settings, name=name, revision=revision,
-                                     metadata=metadata, device=device, dtype=dtype,
-                                     trust_remote_code=trust_remote_code, attn_implementation=attn_implementation)
-    from mmeb.models.vlm2vec import VLM2VecRecipe
-
-    recipe = override_recipe(VLM2VecRecipe.for_backbone(model_type), settings, directory)
-    return build_vlm2vec(directory, recipe, name=name, revision=revision, metadata=metadata, device=device,
-                         dtype=dtype, trust_remote_code=trust_remote_code, attn_implementation=attn_implementation)
-
-
-def _build_instructed_vlm(directory, adapter, model_type, *, settings, name, revision, metadata, device, dtype,
-                          trust_remote_code, attn_implementation):
-    from mmeb.models.e5v import E5VEmbedder
-    from mmeb.models.gme import GMEEmbedder
-
-    cls, expected = {"e5v": (E5VEmbedder, "llava_next"), "gme": (GMEEmbedder, "qwen2_vl")}[adapter]
-    if model_type != expected:
-        raise ConfigError(f"{directory}: the {adapter} recipe needs a {expected} checkpoint, found {model_type}")
-    settings = dict(settings)
-    dtype = runtime_dtype(device, dtype, settings.pop("dtype", None))
-    _refuse_unknown(settings, set(cls.OVERRIDABLE), f"{adapter} adapter")
-    attn = attention_implementation(device, dtype, attn_implementation)
-    model = _load_hf(directory, model_type, device=device, dtype=dtype, trust_remote_code=False,
-                     attn_implementation=attn)
-    processor = _load_processor(str(directory), model_type, trust_remote_code=False)
-    return cls(model, processor, name=name, revision=revision, metadata=metadata, device=device, dtype=dtype,
-               attn_implementation=attn, **settings)
-
-
-def build_from_peft(directory: Path, *, adapter, base_model, settings, name, revision, metadata, device, dtype,
-                    trust_remote_code, attn_implementation=None):
-    """Base model + PEFT adapter (LoRA or DoRA) merged with ``merge_and_unload()`` for inference."""
-    from peft import PeftModel
-
-    from mmeb.models.vlm2vec import RECIPE_FILE, VLM2VecRecipe
-
-    config = json.loads((directory / "adapter_config.json").read_text())
-    base = base_model or config.get("base_model_name_or_path")
-    if not base:
-        raise ConfigError(f"{directory}/adapter_config.json names no base_model_name_or_path; cannot merge")
-    base_dir = Path(base) if Path(base).is_dir() else hub_snapshot(base, None)[0]
-    model_type = model_type_of(base_dir)
-    if model_type not in VLM_TYPES:
-        raise ConfigError(f"{directory}: PEFT adapters are supported over VLM2Vec backbones "
-                          f"({', '.join(VLM_TYPES)}); the base {base} is {model_type}")
-    if (base_dir / RECIPE_FILE).exists():
-        recipe = VLM2VecRecipe.load(base_dir)
-    else:
-        recipe = VLM2VecRecipe.for_backbone(model_type, base_model=base)
-    recipe = override_recipe(recipe, settings, directory)
-    dtype_ = runtime_dtype(device, dtype, None)
-    attn = attn_implementation or ("eager" if model_type == "phi3_v" else attention_implementation(device, dtype_))
-    base_model_obj = _load_hf(base_dir, model_type, device=device, dtype=dtype_, trust_remote_code=trust_remote_code,
-                              attn_implementation=attn)
-    merged = PeftModel.from_pretrained(base_model_obj, str(directory)).merge_and_unload()
-    lora = {"r": config.get("r"), "alpha": config.get("lora_alpha"), "dora": bool(config.get("use_dora")),
-            "merged": True, "target_modules": config.get("target_modules")}
-    recipe = recipe.model_copy(update={"lora": lora})
-    metadata = {**metadata, "base_model": base}
-    source = str(directory) if any((directory / f).exists() for f in ("preprocessor_config.json",
-                                                                      "tokenizer_config.json")) else str(base_dir)
-    return build_vlm2vec(Path(source), recipe, name=name, revision=revision, metadata=metadata, device=device,
-                         dtype=dtype, trust_remote_code=trust_remote_code, attn_implementation=attn, model=merged)
-
-
-def _refuse_unknown(settings: dict, allowed: set[str], what: str) -> None:
-    unknown = set(settings) - allowed
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {sorted(unknown)} for the {what}; known: {', '.join(sorted(allowed))}")
-
-
-def override_recipe(recipe, settings: dict[str, Any], where: Path):
-    """Apply CLI/Python overrides to a recipe; a name the recipe does not have is an error."""
-    unknown = set(settings) - set(type(recipe).model_fields)
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {sorted(unknown)} for the VLM2Vec recipe of {where}; "
-                          f"known: {', '.join(sorted(type(recipe).model_fields))}")
-    fields = {k: v for k, v in settings.items() if k in type(recipe).model_fields}
-    return type(recipe)(**{**recipe.model_dump(), **fields})
+def build(adapter: Adapter, source: Path | str, settings: dict[str, Any], ctx: LoadContext):
+    return adapter.build_function()(source, settings, ctx)

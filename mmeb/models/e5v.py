@@ -38,6 +38,6 @@ class E5VEmbedder(VLMEmbedder):
         return format_e5v(inp)
 
     def recipe_settings(self) -> dict[str, Any]:
-        return {"recipe": "e5v", "input_format": "Llama-3 template + one-word-summary prompt per modality",
+        return {"adapter": "e5v", "input_format": "Llama-3 template + one-word-summary prompt per modality",
                 "instruction_placement": "ignored (fixed prompts, as the paper's E5-V row)",
                 "image_text_prompt": "VLM2Vec extension", "image_token": "<image>"}

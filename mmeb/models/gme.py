@@ -42,6 +42,6 @@ class GMEEmbedder(VLMEmbedder):
         return format_gme(inp, role)
 
     def recipe_settings(self) -> dict[str, Any]:
-        return {"recipe": "gme", "input_format": "Qwen2-VL chat turns, vision block only with an image",
+        return {"adapter": "gme", "input_format": "Qwen2-VL chat turns, vision block only with an image",
                 "instruction_placement": "query: system turn (period appended); candidate: default system turn",
                 "default_instruction": DEFAULT_INSTRUCTION, "image_token": "<|image_pad|>"}

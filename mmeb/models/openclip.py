@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mmeb.errors import ConfigError
 from mmeb.models.two_tower import TwoTowerEmbedder
 
 
@@ -43,15 +42,3 @@ class OpenCLIPEmbedder(TwoTowerEmbedder):
         base["image_preprocess"] = str(self.preprocess)
         base["text_padding"] = "context_length (open_clip tokenizer)"
         return base
-
-
-def load_openclip(entry, *, revision: str, settings: dict[str, Any], device: str, dtype: str | None):
-    try:
-        import open_clip
-    except ImportError as exc:
-        raise ConfigError(f"model {entry.name!r} needs open_clip: pip install 'mmeb[openclip]'") from exc
-    model, preprocess = open_clip.create_model_from_pretrained(f"hf-hub:{entry.hub_id}")
-    tokenizer = open_clip.get_tokenizer(f"hf-hub:{entry.hub_id}")
-    return OpenCLIPEmbedder(model, preprocess, tokenizer, name=entry.name, revision=revision,
-                            metadata=entry.metadata(), device=device, dtype=dtype,
-                            **{k: v for k, v in settings.items() if k in ("normalize",)})

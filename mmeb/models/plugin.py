@@ -1,12 +1,13 @@
-"""Plug-in models: ``path/to/file.py:ClassName`` or ``package.module:factory``, called with no arguments.
+"""Plug-in models: ``path/to/file.py:ClassName`` or ``package.module:factory``, called with the keyword
+arguments given as ``model_args`` (CLI: ``--model-arg key=value``, values parsed as YAML).
 
 This is how a user evaluates their own model without registering it: any object with
-``encode(inputs, **context)`` (see :mod:`mmeb.models.protocol`) will do.
+``encode(inputs, **context)`` (see :mod:`mmeb.models.protocol`) will do. The arguments are recorded in the
+model's ``settings`` as ``model_args`` (so two runs with different arguments never share a result).
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib
 import importlib.util
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mmeb.errors import ConfigError, UnknownNameError
+from mmeb.errors import ConfigError, UnknownNameError, suggest
 
 
 def is_plugin_spec(spec: str) -> bool:
@@ -25,8 +26,9 @@ def is_plugin_spec(spec: str) -> bool:
     return bool(target) and attr.isidentifier()
 
 
-def load_plugin(spec: str) -> Any:
-    """Import the module or file named before the last ``:`` and call the attribute after it."""
+def load_plugin(spec: str, model_args: dict[str, Any] | None = None) -> Any:
+    """Import the module or file named before the last ``:`` and call the attribute after it with
+    ``**model_args``."""
     target, sep, attr = spec.rpartition(":")
     if not sep or not target or not attr:
         raise ConfigError(
@@ -37,24 +39,94 @@ def load_plugin(spec: str) -> Any:
     factory = getattr(module, attr, None)
     if factory is None:
         public = [name for name in vars(module) if not name.startswith("_")]
-        close = difflib.get_close_matches(attr, public, n=3, cutoff=0.5)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise UnknownNameError(f"plug-in {spec!r}: {target!r} has no attribute {attr!r}.{hint}")
+        raise UnknownNameError(f"plug-in {spec!r}: {target!r} has no attribute {attr!r}; "
+                               f"{suggest(attr, public, 'attribute')}")
     if not callable(factory):
         raise ConfigError(f"plug-in {spec!r}: {attr!r} is a {type(factory).__name__}, not a class or factory")
+    args = dict(model_args or {})
     try:
-        model = factory()
+        model = factory(**args)
     except TypeError as exc:
-        raise ConfigError(
-            f"plug-in {spec!r}: calling {attr}() with no arguments failed ({exc}); "
-            "give a class or factory that needs no arguments"
-        ) from exc
+        given = ", ".join(f"{k}={v!r}" for k, v in args.items()) or "no arguments"
+        raise ConfigError(f"plug-in {spec!r}: calling {attr}({given}) failed ({exc}); "
+                          "pass the arguments it needs with --model-arg key=value (Python: model_args={...})"
+                          ) from exc
     if not callable(getattr(model, "encode", None)):
         raise ConfigError(
             f"plug-in {spec!r} returned a {type(model).__name__} without an encode(inputs, **context) method; "
             "see mmeb.models.protocol for the model protocol"
         )
-    return model
+    return record_model_args(model, args) if args else model
+
+
+def record_model_args(model: Any, args: dict[str, Any]) -> Any:
+    """Put the arguments into the model's recorded ``settings``: on the object itself when its ``settings``
+    is a plain attribute, else through a thin proxy that adds them to whatever the model reports."""
+    settings = getattr(model, "settings", None)
+    merged = {**(settings if isinstance(settings, dict) else {}), "model_args": args}
+    if not isinstance(getattr(type(model), "settings", None), property):
+        try:
+            model.settings = merged
+            return model
+        except AttributeError:  # __slots__ or a read-only attribute
+            pass
+    return WithModelArgs(model, args)
+
+
+class WithModelArgs:
+    """Forwards everything to the plug-in; ``settings`` gains ``model_args``, ``name`` stays the plug-in's."""
+
+    def __init__(self, model: Any, args: dict[str, Any]):
+        self._model, self._args = model, args
+
+    def __getattr__(self, item: str) -> Any:
+        if item.startswith("__") or item in ("_model", "_args"):  # unpickling: attributes not set yet
+            raise AttributeError(item)
+        return getattr(self._model, item)
+
+    @property
+    def name(self) -> str:
+        return getattr(self._model, "name", None) or type(self._model).__name__
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        settings = getattr(self._model, "settings", None)
+        return {**(settings if isinstance(settings, dict) else {}), "model_args": self._args}
+
+    def encode(self, inputs, **context):
+        return self._model.encode(inputs, **context)
+
+    def to(self, device):
+        move = getattr(self._model, "to", None)
+        if callable(move):
+            self._model = move(device) or self._model
+        return self
+
+
+def parse_model_args(pairs: list[str] | None) -> dict[str, Any]:
+    """``["key=value", ...]`` -> dict, each value parsed as YAML with the safe loader (``3`` is an int,
+    ``[1, 2]`` a list, ``true`` a bool, ``a b`` a string). Tags and invalid YAML are refused."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ConfigError(f"--model-arg {pair!r}: expected key=value with a Python identifier as key "
+                              "(e.g. --model-arg dim=512)")
+        if key in out:
+            raise ConfigError(f"--model-arg {key!r} given twice; give each argument once")
+        try:
+            if any(isinstance(token, yaml.TagToken) for token in yaml.scan(raw)):
+                raise ConfigError(f"--model-arg {pair!r}: YAML tags (!...) are not allowed; give a plain value "
+                                  "(number, string, list, mapping)")
+            out[key] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as exc:
+            problem = str(exc).splitlines()[0]
+            raise ConfigError(f"--model-arg {pair!r}: the value is not valid YAML ({problem}); quote a plain "
+                              "string, e.g. --model-arg 'name=\"my value\"'") from None
+    return out
 
 
 def _looks_like_file(target: str) -> bool:

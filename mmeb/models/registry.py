@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from mmeb.errors import suggest
+from mmeb.models.adapters import ADAPTERS, check_settings
 
-Adapter = Literal["vlm2vec", "e5v", "gme", "clip", "siglip", "blip", "blip2", "openclip", "sentence_transformers"]
 Modality = Literal["image", "text", "image+text"]
 ALL_MODALITIES: list[Modality] = ["image", "text", "image+text"]
 VLM2VEC_PAPER = "Jiang et al., VLM2Vec (ICLR 2025, arXiv 2410.05160)"
@@ -27,7 +27,7 @@ class ModelEntry(BaseModel):
     hub_id: str
     revision: str = "main"
     revision_note: str | None = UNPINNED
-    adapter: Adapter
+    adapter: str  # a name of the adapter table (mmeb.models.adapters.ADAPTERS)
     modalities: list[Modality] = ALL_MODALITIES
     embedding_dim: int
     params: str  # as the model card states it, e.g. "428M"
@@ -38,6 +38,13 @@ class ModelEntry(BaseModel):
     base_model: str | None = None  # for adapter-only (LoRA) repos: the backbone to merge into
     settings: dict[str, Any] = {}
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _known_adapter_and_settings(self) -> "ModelEntry":
+        if self.adapter not in ADAPTERS:
+            raise ValueError(f"registry entry {self.name!r}: {suggest(self.adapter, ADAPTERS, 'adapter')}")
+        check_settings(self.adapter, self.settings, f"registry entry {self.name!r}")
+        return self
 
     def metadata(self) -> dict[str, Any]:
         return {"hub_id": self.hub_id, "embedding_dim": self.embedding_dim, "params": self.params,
@@ -103,6 +110,8 @@ MODELS: list[ModelEntry] = [
 
 _BY_NAME = {m.name: m for m in MODELS}
 assert len(_BY_NAME) == len(MODELS), "duplicate model name in the registry"
+# "<name>-native" names a registered model's native variant (mmeb.models.loading.NATIVE_SUFFIX)
+assert not any(m.name.endswith("-native") for m in MODELS), "a registered name may not end in -native"
 
 
 def list_models() -> list[ModelEntry]:

@@ -15,8 +15,6 @@ from mmeb.errors import ConfigError, MMEBError
 from mmeb.models.protocol import ModelInput
 from mmeb.models.two_tower import tower_text
 
-ST_SETTINGS = ("normalize", "prompt_name", "batch_size")
-
 
 def _modality(inp: ModelInput, text: str):
     if inp.image is not None and text:
@@ -48,7 +46,8 @@ class SentenceTransformerEmbedder:
     def settings(self) -> dict[str, Any]:
         modalities = [m if isinstance(m, str) else "+".join(m) for m in self.model.modalities]
         return {
-            "recipe": "sentence-transformers",
+            "adapter": "sentence_transformers",
+            "recipe": "default",
             "text_input": "stored string without the image placeholder (instruction included), stripped",
             "instruction_placement": "in the text",
             "image_text_fusion": self.image_text_fusion,
@@ -103,16 +102,15 @@ class SentenceTransformerEmbedder:
 
 def load_sentence_transformer(spec: str, *, revision: str | None, settings: dict[str, Any], device: str,
                               dtype: str | None, trust_remote_code: bool):
+    """Settings are checked by the adapter table (mmeb.models.adapters); a local folder's revision is its
+    full-content fingerprint."""
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise ConfigError("st: models need sentence-transformers: pip install 'mmeb[st]'") from exc
-    from mmeb.models.runtime import local_revision, torch_dtype
+    from mmeb.fingerprint import folder_fingerprint
+    from mmeb.models.runtime import torch_dtype
 
-    unknown = set(settings) - set(ST_SETTINGS)
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {sorted(unknown)} for a sentence-transformers model; "
-                          f"known: {', '.join(ST_SETTINGS)}")
     local = Path(spec).expanduser()
     model_kwargs = {"dtype": torch_dtype(dtype)} if dtype else {}
     try:
@@ -121,7 +119,7 @@ def load_sentence_transformer(spec: str, *, revision: str | None, settings: dict
     except Exception as exc:
         raise MMEBError(f"could not load sentence-transformers model {spec!r}: {type(exc).__name__}: {exc}") from exc
     if local.is_dir():
-        name, resolved = local.resolve().name, local_revision(local)
+        name, resolved = local.resolve().name, folder_fingerprint(local)
     else:
         name, resolved = spec, _st_commit(model) or revision or "main"
     metadata = {"source": spec, "embedding_dim": model.get_embedding_dimension(),

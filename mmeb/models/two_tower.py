@@ -43,8 +43,10 @@ class TwoTowerEmbedder:
 
     def __init__(self, model, processor, *, name: str, revision: str | None, metadata: dict[str, Any],
                  device: str = "cpu", dtype: str | None = None, max_length: int | None = None,
-                 normalize: bool = True, attn_implementation: str | None = None):
+                 normalize: bool = True, attn_implementation: str | None = None,
+                 recipe_variant: str = "default"):
         self.model = model.eval()
+        self.recipe_variant = recipe_variant  # "default" | "native" (mmeb.models.adapters.RECIPES)
         self.processor = processor
         self.name, self.revision = name, revision
         self.metadata = {"params": sum(p.numel() for p in model.parameters()), **metadata}
@@ -72,7 +74,8 @@ class TwoTowerEmbedder:
     @property
     def settings(self) -> dict[str, Any]:
         return {
-            "recipe": self.family,
+            "adapter": self.family,
+            "recipe": self.recipe_variant,
             "text_input": "stored string without the image placeholder (instruction included), stripped",
             "instruction_placement": "in the text tower",
             "max_length": self.max_length,

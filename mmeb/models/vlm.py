@@ -42,8 +42,10 @@ class VLMEmbedder:
     def __init__(self, model, processor, *, name: str, revision: str | None, metadata: dict[str, Any],
                  padding_side: str, normalize: bool = True, image_resize: list[int] | None = None,
                  min_pixels: int | None = None, max_pixels: int | None = None, max_length: int | None = None,
-                 device: str = "cpu", dtype: str | None = None, attn_implementation: str | None = None):
+                 device: str = "cpu", dtype: str | None = None, attn_implementation: str | None = None,
+                 recipe_variant: str = "default"):
         self.model = model.eval()
+        self.recipe_variant = recipe_variant  # "default" | "native" (mmeb.models.adapters.RECIPES)
         self.processor = processor
         self.name = name
         self.revision = revision
@@ -72,6 +74,7 @@ class VLMEmbedder:
 
         return {
             **self.recipe_settings(),
+            "recipe": self.recipe_variant,
             "pooling": "last non-pad token of the base model's final (post-norm) last_hidden_state",
             "padding_side": self.padding_side,
             "normalize": self.normalize,

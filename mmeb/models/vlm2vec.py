@@ -111,7 +111,7 @@ class VLM2VecEmbedder(VLMEmbedder):
     def recipe_settings(self) -> dict[str, Any]:
         r = self.recipe
         return {
-            "recipe": "vlm2vec", "backbone": r.backbone, "input_format": "raw MMEB string, no chat template",
+            "adapter": "vlm2vec", "backbone": r.backbone, "input_format": "raw MMEB string, no chat template",
             "instruction_placement": "as stored (prefix of the query / candidate string)",
             "image_token": r.image_token, "orphan_image_token": r.orphan_image_token, "num_crops": r.num_crops,
             "lora": r.lora, "base_model": r.base_model,

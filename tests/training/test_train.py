@@ -85,7 +85,7 @@ def test_lora_and_dora_merge_reloads_identically(tiny_qwen2vl, train_layout, tmp
                  "--output-dir", str(tmp_path / "results"), "--device", "cpu", "--no-progress"]) == 0
     result = json.loads(next((tmp_path / "results").rglob("VOC2007.json")).read_text())
     assert result["n_queries"] == 4 and 0 <= result["main_score"] <= 1
-    assert result["model"]["settings"]["recipe"] == "vlm2vec" and "last non-pad token" in result["model"]["settings"]["pooling"]
+    assert result["model"]["settings"]["adapter"] == "vlm2vec" and "last non-pad token" in result["model"]["settings"]["pooling"]
 
 
 def test_resume_continues_from_the_last_checkpoint(tiny_qwen2vl, train_layout, tmp_path):
