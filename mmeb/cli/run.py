@@ -16,9 +16,11 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "run", help="evaluate a model on tasks",
         description="Evaluate MODEL on the selected tasks. MODEL is a registered name (`mmeb models`), a local "
-                    "checkpoint directory, a Hub id, `st:<id or dir>`, or a plug-in `path/to/file.py:Class` / "
-                    "`package.module:factory` (called with no arguments).")
-    p.add_argument("--model", required=True, help="model name, directory, Hub id, st:<id>, or plug-in spec")
+                    "checkpoint directory, a Hub id, `st:<id or dir>`, `mteb:<name>` (MTEB's model registry), or a "
+                    "plug-in `path/to/file.py:Class` / `package.module:factory` (called with the --model-arg values).")
+    p.add_argument("--model", required=True,
+                   help="model name, directory, Hub id, st:<id>, mteb:<name>, or plug-in spec")
+    add_model_loading_arguments(p)
     p.add_argument("--tasks", nargs="+", default=["all"], metavar="SELECTOR",
                    help="task names, meta-tasks, IND/OOD or all (default: all)")
     p.add_argument("--data-dir", default=None, help="local copy of the data in the Hub layout (else $MMEB_DATA_DIR, "
@@ -58,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         load_kwargs["dtype"] = args.dtype
     if args.revision:
         load_kwargs["revision"] = args.revision
+    load_kwargs.update(model_loading_kwargs(args))
     settings = RunSettings(
         data_dir=args.data_dir, output_dir=args.output_dir, batch_size=args.batch_size,
         num_workers=args.num_workers, loader=args.loader, device=args.device, cache_dir=args.cache_dir,
@@ -70,6 +73,31 @@ def run(args: argparse.Namespace) -> int:
         return 1 if report.failures else 0
     print_summary(report)
     return 1 if report.failures else 0
+
+
+def add_model_loading_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", default=None, metavar="DIR",
+                   help="load a registered model's files from DIR (its Hub layout) instead of the Hub; "
+                        "the recorded revision is DIR's full-content fingerprint")
+    p.add_argument("--recipe", choices=["default", "native"], default="default",
+                   help="default: the official code behind the model's published row; native: the model's own "
+                        "conventions (models that have such a variant; recorded as <name>-native)")
+    p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="keyword argument for a plug-in class / factory or an mteb: model, value parsed as YAML "
+                        "(repeatable; recorded in the results)")
+
+
+def model_loading_kwargs(args: argparse.Namespace) -> dict:
+    from mmeb.models.plugin import parse_model_args
+
+    kwargs: dict = {}
+    if args.weights:
+        kwargs["weights"] = args.weights
+    if args.recipe != "default":
+        kwargs["recipe"] = args.recipe
+    if args.model_arg:
+        kwargs["model_args"] = parse_model_args(args.model_arg)
+    return kwargs
 
 
 def print_summary(report) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from mmeb.errors import suggest
+from mmeb.errors import ConfigError, suggest
 from mmeb.models.adapters import ADAPTERS, check_settings
 
 Modality = Literal["image", "text", "image+text"]
@@ -43,7 +43,10 @@ class ModelEntry(BaseModel):
     def _known_adapter_and_settings(self) -> "ModelEntry":
         if self.adapter not in ADAPTERS:
             raise ValueError(f"registry entry {self.name!r}: {suggest(self.adapter, ADAPTERS, 'adapter')}")
-        check_settings(self.adapter, self.settings, f"registry entry {self.name!r}")
+        try:
+            check_settings(self.adapter, self.settings, f"registry entry {self.name!r}")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None  # pydantic reports ValueErrors as validation errors
         return self
 
     def metadata(self) -> dict[str, Any]:
