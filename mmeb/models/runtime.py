@@ -1,12 +1,3 @@
-<<<<<<< HEAD
-"""Where and how weights load, shared by every adapter: device, dtype, attention implementation, Hub snapshots,
-fingerprints of local checkpoints and the refusal to run downloaded code. Imports nothing from the adapters,
-so loading and adapters both depend on it without a cycle."""
-
-from __future__ import annotations
-
-import hashlib
-=======
 """Where and how weights load, shared by the loader and every adapter: device, dtype, attention implementation,
 Hub snapshots, the remote-code gate and a checkpoint's ``model_type``. Imports nothing from mmeb.models, so the
 loader and the adapters both depend on it without a cycle. (Local folders are fingerprinted by
@@ -15,18 +6,13 @@ loader and the adapters both depend on it without a cycle. (Local folders are fi
 from __future__ import annotations
 
 import json
->>>>>>> 828251b (models: one adapter table (builder, model types, settings, recipes), leaf runtime helpers, plug-in model_args)
 from pathlib import Path
 
 from mmeb.errors import ConfigError, MMEBError
 
 DTYPES = ("float32", "bfloat16", "float16")
-_PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json", "tokenizer_config.json")
-<<<<<<< HEAD
-_PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json", "tokenizer_config.json")
-=======
 _DTYPE_ALIASES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32", "half": "float16"}
->>>>>>> 828251b (models: one adapter table (builder, model types, settings, recipes), leaf runtime helpers, plug-in model_args)
+_PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json", "tokenizer_config.json")
 
 
 def default_dtype(device: str) -> str:
@@ -45,18 +31,12 @@ def resolve_device(device: str | None) -> str:
 def check_dtype(dtype: str | None) -> str | None:
     if dtype in (None, "auto"):
         return None
-<<<<<<< HEAD
-    dtype = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32", "half": "float16"}.get(dtype, dtype)
-=======
     dtype = _DTYPE_ALIASES.get(dtype, dtype)
->>>>>>> 828251b (models: one adapter table (builder, model types, settings, recipes), leaf runtime helpers, plug-in model_args)
     if dtype not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}")
     return dtype
 
 
-<<<<<<< HEAD
-=======
 def runtime_dtype(device: str, dtype: str | None, recipe_dtype: str | None) -> str | None:
     """Explicit dtype wins; on a GPU the recipe's dtype (E5-V / GME: fp16); on CPU fp32 (None)."""
     if dtype:
@@ -66,18 +46,19 @@ def runtime_dtype(device: str, dtype: str | None, recipe_dtype: str | None) -> s
     return None
 
 
->>>>>>> 828251b (models: one adapter table (builder, model types, settings, recipes), leaf runtime helpers, plug-in model_args)
+def torch_dtype(name: str):
+    import torch
+
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+
+
 def attention_implementation(device: str, dtype: str | None, requested: str | None = None) -> str | None:
     """FlashAttention-2 when installed and usable (CUDA, half precision); else None = transformers'
     default, which is PyTorch SDPA where the architecture supports it (eager otherwise, e.g. BLIP).
     Adapters record the implementation the loaded model actually uses."""
     if requested:
         return requested
-<<<<<<< HEAD
-    if device.startswith("cuda") and (dtype or default_dtype(device)) in ("bfloat16", "float16"):
-=======
     if str(device).startswith("cuda") and (dtype or default_dtype(device)) in ("bfloat16", "float16"):
->>>>>>> 828251b (models: one adapter table (builder, model types, settings, recipes), leaf runtime helpers, plug-in model_args)
         try:
             import flash_attn  # noqa: F401
 
@@ -87,20 +68,6 @@ def attention_implementation(device: str, dtype: str | None, requested: str | No
     return None
 
 
-<<<<<<< HEAD
-def local_revision(directory: Path) -> str:
-    """A content fingerprint for an unversioned local checkpoint (recorded as its revision and used in
-    cache keys): every file's name and size, the full text of JSON files and the first MiB of the rest."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(directory)).encode() + str(path.stat().st_size).encode())
-        with path.open("rb") as fh:
-            digest.update(fh.read() if path.suffix == ".json" else fh.read(1 << 20))
-    return "local-" + digest.hexdigest()[:12]
-
-
-=======
->>>>>>> 828251b (models: one adapter table (builder, model types, settings, recipes), leaf runtime helpers, plug-in model_args)
 def hub_snapshot(repo_id: str, revision: str | None) -> tuple[Path, str]:
     """Download (or find in the cache) a Hub repo; returns the local dir and the resolved commit."""
     from huggingface_hub import snapshot_download
@@ -110,11 +77,7 @@ def hub_snapshot(repo_id: str, revision: str | None) -> tuple[Path, str]:
     except Exception as exc:  # offline, unknown repo, gated, ...
         raise MMEBError(f"could not fetch model {repo_id!r} (revision {revision or 'main'}) from the Hub: "
                         f"{type(exc).__name__}: {exc}. Check the name, your network / HF_HUB_OFFLINE, "
-<<<<<<< HEAD
-                        "or pass a local directory.") from exc
-=======
                         "or pass the model's files as a local folder (--weights DIR).") from exc
->>>>>>> 828251b (models: one adapter table (builder, model types, settings, recipes), leaf runtime helpers, plug-in model_args)
     return path, path.name  # snapshot folders are named by commit hash
 
 
@@ -125,19 +88,13 @@ def refuse_remote_code(what: str) -> ConfigError:
         "(Python: trust_remote_code=True) after reviewing the repository.")
 
 
-<<<<<<< HEAD
-def torch_dtype(name: str):
-    import torch
-
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
-
-
 def processor_source(directory: Path, base_model: str | None) -> str:
     """LoRA-only repos ship no processor: then it comes from the base model."""
-    if any((directory / f).exists() for f in _PROCESSOR_FILES) or not base_model:
+    if any((Path(directory) / f).exists() for f in _PROCESSOR_FILES) or not base_model:
         return str(directory)
     return base_model
-=======
+
+
 def read_config(directory: Path) -> dict:
     """``config.json`` of a checkpoint folder ({} when absent)."""
     path = Path(directory) / "config.json"
@@ -155,17 +112,3 @@ def model_type_of(directory: Path) -> str:
     if not model_type:
         raise ConfigError(f"cannot read model_type from {Path(directory) / 'config.json'}: missing file or field")
     return str(model_type)
->>>>>>> 828251b (models: one adapter table (builder, model types, settings, recipes), leaf runtime helpers, plug-in model_args)
-
-
-def torch_dtype(name: str):
-    import torch
-
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
-
-
-def processor_source(directory: Path, base_model: str | None) -> str:
-    """LoRA-only repos ship no processor: then it comes from the base model."""
-    if any((Path(directory) / f).exists() for f in _PROCESSOR_FILES) or not base_model:
-        return str(directory)
-    return base_model
