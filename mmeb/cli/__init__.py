@@ -18,6 +18,7 @@ from mmeb._version import __version__
 SUBCOMMANDS = [
     "tasks",        # list / select the 36 tasks              (mmeb.cli.tasks)
     "download",     # prefetch task data from the Hub          (mmeb.cli.download)
+    "data",         # synthetic data / tiny models, offline    (mmeb.cli.data)
     "models",       # list registered models                   (mmeb.cli.models)
     "run",          # evaluate a model on tasks                (mmeb.cli.run)
     "leaderboard",  # build leaderboard tables + page          (mmeb.cli.leaderboard)
