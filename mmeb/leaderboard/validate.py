@@ -54,9 +54,9 @@ def _check_task(path: Path, r: TaskResult, catalog: Catalog, trusted: bool) -> I
     if path.stem != r.task_name:
         yield Problem(path, f"file name says {path.stem!r} but task_name is {r.task_name!r}",
                       f"rename the file to {r.task_name}.json or fix task_name")
-    for attr in ("meta_task", "split", "main_metric"):
-        expected = getattr(meta, attr)
-        if expected is not None and getattr(r, attr) != expected:
+    for attr in ("meta_task", "split", "main_metric", "modality", "group"):
+        expected, stated = getattr(meta, attr), getattr(r, attr, None)
+        if expected is not None and stated is not None and stated != expected:
             yield Problem(path, f"{attr} is {getattr(r, attr)!r} but task {r.task_name} is {expected!r}",
                           "rerun with `mmeb run`; do not edit result files")
     if trusted or meta.n_queries is None:
