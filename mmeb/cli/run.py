@@ -100,28 +100,52 @@ def model_loading_kwargs(args: argparse.Namespace) -> dict:
     return kwargs
 
 
-def print_summary(report) -> None:
-    from rich.console import Console
+#: summary columns after the task name, the ones a narrow terminal drops first last
+SUMMARY_COLUMNS = ("status", "score %", "95% CI %", "queries", "tied", "seconds")
+_DROP_ORDER = ("seconds", "tied", "95% CI %", "queries")
+
+
+def summary_table(report, columns=SUMMARY_COLUMNS):
     from rich.table import Table
 
     from mmeb.units import format_percent, format_percent_range
 
     table = Table(title=f"{report.model_name} ({report.model_revision or 'no revision'})")
-    for column in ("task", "status", "score %", "95% CI %", "queries", "tied", "seconds"):
-        table.add_column(column, justify="left" if column in ("task", "status") else "right")
+    table.add_column("task", no_wrap=True)
+    for column in columns:
+        table.add_column(column, no_wrap=True, justify="left" if column == "status" else "right")
     for outcome in report.outcomes:
         r = outcome.result
         if r is None:
-            table.add_row(outcome.task_name, "[red]failed[/red]", "", "", "", "", f"{outcome.seconds:.1f}")
-            continue
-        ci = format_percent_range(r.scores.ci95_low, r.scores.ci95_high)
-        status = "done" if outcome.status == "done" else "[dim]skipped[/dim]"
-        table.add_row(outcome.task_name, status, format_percent(r.main_score), ci, str(r.n_queries),
-                      str(r.scores.n_tied_queries if r.scores.n_tied_queries is not None else ""),
-                      f"{outcome.seconds:.1f}")
-    from rich.markup import escape
+            cells = {"status": "[red]failed[/red]", "seconds": f"{outcome.seconds:.1f}"}
+        else:
+            tied = r.scores.n_tied_queries
+            cells = {"status": "done" if outcome.status == "done" else "[dim]skipped[/dim]",
+                     "score %": format_percent(r.main_score),
+                     "95% CI %": format_percent_range(r.scores.ci95_low, r.scores.ci95_high),
+                     "queries": str(r.n_queries), "tied": "" if tied is None else str(tied),
+                     "seconds": f"{outcome.seconds:.1f}"}
+        table.add_row(outcome.task_name, *(cells.get(c, "") for c in columns))
+    return table
 
-    console = Console()
+
+def print_summary(report) -> None:
+    """The run's table. Task names are never cut: a narrow terminal loses the least useful columns instead
+    (seconds, tied, CI, queries); a log or pipe gets every column at full width."""
+    import sys
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.measure import Measurement
+
+    console = Console(width=None if sys.stdout.isatty() else 250)
+    columns = list(SUMMARY_COLUMNS)
+    table = summary_table(report, columns)
+    for column in _DROP_ORDER:
+        if Measurement.get(console, console.options.update_width(10_000), table).maximum <= console.width:
+            break
+        columns.remove(column)
+        table = summary_table(report, columns)
     console.print(table)
     for task, message in report.failures.items():
         console.print(f"[red]{escape(task)} failed:[/red] {escape(message)}", highlight=False, soft_wrap=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,22 @@ def test_bad_plugin_spec_is_a_usage_error(tmp_path, capsys):
     assert _run("--model", f"{tmp_path}/nope.py:Model", "--tasks", "ImageNet-1K", "--output-dir",
                 str(tmp_path)) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_summary_never_cuts_task_names(monkeypatch, capsys, terminal):
+    import sys
+
+    from mmeb.cli.run import print_summary
+    from mmeb.evaluation.engine import RunReport, TaskOutcome
+
+    names = ["VisualNews_i2t", "RefCOCO-Matching", "Plugin-Benchmark-Task-With-A-Very-Long-Name-42"]
+    report = RunReport("org/a-model-with-a-long-name", "0123456789abcdef",
+                       outcomes=[TaskOutcome(n, "failed", error="out of memory", seconds=1.25) for n in names])
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: terminal)
+    print_summary(report)
+    out = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # colours in a terminal
+    assert all(name in out for name in names) and "…" not in out
+    if terminal:
+        assert max(len(line) for line in out.splitlines()) <= 80
