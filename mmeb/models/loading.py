@@ -27,6 +27,8 @@ from mmeb.models.runtime import (DTYPES, attention_implementation, check_dtype, 
                                  hub_snapshot, read_config, refuse_remote_code, resolve_device)
 
 NATIVE_SUFFIX = "-native"
+#: the files a layout loads from a Hub repo that also holds other formats (OpenCLIP repos carry transformers weights)
+_HUB_FILES = {"open_clip": ["open_clip_*", "*.json", "*.txt"]}
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.txt", "vocab.json",
                     "preprocessor_config.json", "processor_config.json")
@@ -121,7 +123,7 @@ def _load_entry(entry, *, weights, recipe, revision, settings, device, dtype, tr
         source, resolved = folder, folder_fingerprint(folder)
         metadata = {**metadata, "weights": str(folder.resolve())}
     else:
-        source, resolved = hub_snapshot(entry.hub_id, revision or entry.revision)
+        source, resolved = hub_snapshot(entry.hub_id, revision or entry.revision, _HUB_FILES.get(adapter.layout))
     check_architecture(source, adapter, merged, where=f"{where}, folder {source}", hub_id=entry.hub_id)
     ctx = LoadContext(name=name, revision=resolved, device=device, dtype=dtype, trust_remote_code=trust_remote_code,
                       metadata={"source": str(source), **metadata}, base_model=entry.base_model)

@@ -68,12 +68,13 @@ def attention_implementation(device: str, dtype: str | None, requested: str | No
     return None
 
 
-def hub_snapshot(repo_id: str, revision: str | None) -> tuple[Path, str]:
-    """Download (or find in the cache) a Hub repo; returns the local dir and the resolved commit."""
+def hub_snapshot(repo_id: str, revision: str | None, allow_patterns: list[str] | None = None) -> tuple[Path, str]:
+    """Download (or find in the cache) a Hub repo, or only the files matching ``allow_patterns``; returns the
+    local dir and the resolved commit."""
     from huggingface_hub import snapshot_download
 
     try:
-        path = Path(snapshot_download(repo_id, revision=revision or "main"))
+        path = Path(snapshot_download(repo_id, revision=revision or "main", allow_patterns=allow_patterns))
     except Exception as exc:  # offline, unknown repo, gated, ...
         raise MMEBError(f"could not fetch model {repo_id!r} (revision {revision or 'main'}) from the Hub: "
                         f"{type(exc).__name__}: {exc}. Check the name, your network / HF_HUB_OFFLINE, "

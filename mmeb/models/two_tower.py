@@ -86,7 +86,8 @@ class TwoTowerEmbedder:
             "normalize": self.normalize,
             "image_preprocess": _image_processor_summary(self.processor),
             "dtype": str(next(self.model.parameters()).dtype).replace("torch.", ""),
-            "attn_implementation": getattr(self.model.config, "_attn_implementation", self.attn_implementation),
+            "attn_implementation": getattr(getattr(self.model, "config", None), "_attn_implementation",
+                                           self.attn_implementation),
             **self.family_settings(),
         }
 
