@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from mmeb.leaderboard import build_leaderboard
-from mmeb.leaderboard.published.v1 import write_published
 from mmeb.tasks import TASK_NAMES
 
 from lb_helpers import write_model
@@ -43,7 +42,6 @@ def driver():
 def page(tmp_path_factory, driver):
     root = tmp_path_factory.mktemp("browser")
     results = root / "results"
-    write_published(results / "published")
     write_model(results, EVIL, tasks=TASK_NAMES[:4], url="javascript:window.__pwned=3")
     write_model(results, "org/complete-run", base=0.55)
     lb = build_leaderboard(results, root / "leaderboard")
