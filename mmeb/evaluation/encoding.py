@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import io
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,7 +42,6 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from mmeb.data.images import decode_image
 from mmeb.data.items import ImageStore, Item
 from mmeb.errors import DataError, MMEBError, ModelOutputError
 from mmeb.evaluation import distributed
@@ -142,13 +142,23 @@ class _RoleDataset(Dataset):
                     raise DataError(f"task {self.task_name}, {self.role} image {item.image_path!r} changed while "
                                     "the run was reading it; run again")
             try:
-                image = decode_image(data)
+                image = _decode(data)
             except Exception as exc:
                 where = getattr(self.images, "location", "the image store")
                 raise DataError(f"task {self.task_name}, {self.role} image {item.image_path!r}: cannot decode it "
                                 f"from {where} ({exc}). The file is corrupt or not an image; re-download the "
                                 "images (`mmeb download`).") from exc
         return ModelInput(instruction=item.instruction, text=item.text, image=image, raw_text=item.raw_text)
+
+
+def _decode(data: bytes):
+    """Pixels in the file's own mode, as the protocol promises (adapters convert when they need RGB: no
+    extra copy of an image that is RGB already)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
 
 
 class _Collate:

@@ -107,7 +107,7 @@ class TwoTowerEmbedder:
                 max_length=self.max_length, return_tensors="pt")
             batch.update({k: v for k, v in tok.items() if k in ("input_ids", "attention_mask")})
         if len(batch["image_rows"]):
-            images = [inputs[i].image.convert("RGB") for i in batch["image_rows"].tolist()]
+            images = [_rgb(inputs[i].image) for i in batch["image_rows"].tolist()]
             batch["pixel_values"] = self.processor.image_processor(images=images, return_tensors="pt")["pixel_values"]
         return batch
 
@@ -203,6 +203,10 @@ class Blip2Embedder(TwoTowerEmbedder):
 
     def family_settings(self):
         return {"pooling": "image: first query token; text: first token (ITC projections)"}
+
+
+def _rgb(image):
+    return image if image.mode == "RGB" else image.convert("RGB")  # convert() copies even an RGB image
 
 
 def _pooled(output):

@@ -16,7 +16,7 @@ from typing import Any
 
 from sentence_transformers import SentenceTransformerTrainer
 
-from mmeb.errors import DataError
+from mmeb.errors import ConfigError, DataError
 from mmeb.training.checkpoint import export_checkpoint, load_trainable, resolve_resume, save_trainable
 from mmeb.training.config import TrainConfig, load_config
 from mmeb.training.progress import attach_progress
@@ -50,9 +50,15 @@ def build_loss(st_model, config: TrainConfig):
 
 
 def training_arguments(config: TrainConfig, per_device_batch: int):
+    import torch
     from sentence_transformers import SentenceTransformerTrainingArguments
 
+    # without a GPU, Accelerate is multi-process (gloo) only when told to use the CPU; otherwise each torchrun
+    # process would train alone on its shard
+    on_cpu = not torch.cuda.is_available()
     return SentenceTransformerTrainingArguments(
+        use_cpu=on_cpu,
+        ddp_backend="gloo" if on_cpu and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
         output_dir=config.output_dir,
         per_device_train_batch_size=per_device_batch,
         gradient_accumulation_steps=1,  # accumulation adds no negatives: GradCache is the way to big batches
@@ -88,6 +94,7 @@ def _validate(config, overrides):
     from mmeb.training.model import detect_backbone
 
     config = load_config(config, overrides)
+    _check_sharding(config)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     per_device = config.per_device_batch_size(world_size)
     backbone = detect_backbone(config)
@@ -99,6 +106,17 @@ def _validate(config, overrides):
                         f"({config.global_batch_size}); lower global_batch_size or add data")
     resume = resolve_resume(config.resume, config.output_dir)
     return config, world_size, per_device, backbone, data, resume
+
+
+def _check_sharding(config: TrainConfig) -> None:
+    """Accelerate turns FSDP / DeepSpeed on only for accelerator devices; on the CPU it would silently train
+    with plain DDP instead, so asking for them there is refused."""
+    import torch
+
+    if (config.fsdp or config.deepspeed) and not torch.cuda.is_available():
+        which = "fsdp" if config.fsdp else "deepspeed"
+        raise ConfigError(f"{which} needs GPUs (Accelerate runs it only on accelerator devices); on the CPU leave "
+                          f"{which} unset: torchrun processes then train with DDP over gloo")
 
 
 def check(config: "TrainConfig | dict | str | Path", overrides: list[str] | None = None) -> str:
@@ -150,7 +168,11 @@ def _training_record(config: TrainConfig, world_size: int, per_device: int, trai
         "effective": {"world_size": world_size, "per_device_batch_size": per_device,
                       "gradcache_chunk_size": config.chunk_size if config.gradcache else None,
                       "loss": "InfoNCE over the global batch (cached MNRL, gather_across_devices)",
-                      "steps": trainer.state.global_step},
+                      "steps": trainer.state.global_step,
+                      # how the model was actually wrapped (DistributedDataParallel, FullyShardedDataParallel,
+                      # DeepSpeedEngine, or the bare model in one process)
+                      "wrapper": type(getattr(trainer, "model_wrapped", None) or trainer.model).__name__,
+                      "distributed_type": str(getattr(trainer.accelerator, "distributed_type", "NO"))},
         "loss_history": losses,
         "train_loss": getattr(result, "training_loss", None),
     }

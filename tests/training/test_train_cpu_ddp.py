@@ -1,0 +1,49 @@
+"""`mmeb train` under torchrun on the CPU: two gloo processes really train as one DDP job (the first step's
+loss over the global batch equals one process's), and FSDP / DeepSpeed, which Accelerate enables only on
+accelerators, are refused on the CPU instead of silently running as DDP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mmeb.errors import ConfigError
+from mmeb.training.trainer import check
+
+
+def _config(model, layout, out, **kw) -> dict:
+    return dict(model=str(model), train_data=str(layout), subsets=["VOC2007", "MSCOCO_t2i"], output_dir=str(out),
+                global_batch_size=8, query_chunk_size=2, target_chunk_size=2, max_steps=1, save_steps=100,
+                learning_rate=1e-3, warmup_steps=0, bf16=False, logging_steps=1, seed=0, lora=False,
+                num_workers=0) | kw
+
+
+def _train(config: dict, tmp_path, processes: int) -> dict:
+    path = tmp_path / f"{processes}.json"
+    path.write_text(json.dumps(config))
+    launcher = ([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
+                 "--master_port", str(29500 + os.getpid() % 1000)] if processes > 1 else [sys.executable])
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run([*launcher, "-m", "mmeb", "train", "--config", str(path)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads((tmp_path / config["output_dir"] / "mmeb_model.json").read_text())["training"]
+
+
+@pytest.mark.slow  # three fresh processes import torch + transformers and train one step
+def test_two_torchrun_processes_train_as_one_ddp_job(tiny_qwen2vl, train_layout, tmp_path):
+    ddp = _train(_config(tiny_qwen2vl, train_layout, tmp_path / "ddp"), tmp_path, 2)
+    one = _train(_config(tiny_qwen2vl, train_layout, tmp_path / "one"), tmp_path, 1)
+    assert ddp["effective"]["wrapper"] == "DistributedDataParallel" and ddp["effective"]["world_size"] == 2
+    assert ddp["loss_history"][0] == pytest.approx(one["loss_history"][0], rel=1e-5)
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="the refusal is for machines without a GPU")
+@pytest.mark.parametrize("setting", [{"fsdp": "full_shard auto_wrap"}, {"deepspeed": "zero2.json"}])
+def test_fsdp_and_deepspeed_are_refused_on_the_cpu(tiny_qwen2vl, train_layout, tmp_path, setting):
+    with pytest.raises(ConfigError, match="needs GPUs"):
+        check(_config(tiny_qwen2vl, train_layout, tmp_path / "x", **setting))
