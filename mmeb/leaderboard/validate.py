@@ -199,8 +199,15 @@ def validate_results(results: ResultSet, *, require_predictions: bool = False,
     return problems
 
 
+def _is_shipped(path: str | Path) -> bool:
+    """Whether ``path`` lies inside the published rows shipped with mmeb (e.g. a clone's results/published)."""
+    from mmeb.leaderboard.published import ROWS_DIR
+
+    return Path(path).resolve().is_relative_to(ROWS_DIR.resolve())
+
+
 def validate_path(path: str | Path, *, require_predictions: bool = False) -> ValidationReport:
-    results = read_results(path)
+    results = read_results(path, trusted=_is_shipped(path))
     return ValidationReport(results, validate_results(results, require_predictions=require_predictions))
 
 
@@ -214,7 +221,7 @@ def load_valid(path: str | Path | None, *, include_unofficial: bool = False, pub
 
     catalog = catalog or task_catalog()
     out = ResultSet()
-    if path is not None and Path(path).resolve().is_relative_to(ROWS_DIR.resolve()):
+    if path is not None and _is_shipped(path):
         path, published = None, True  # the shipped rows themselves (e.g. a clone's results/published link)
     sources = [read_results(path, allow_empty=published)] if path is not None else []
     if published:

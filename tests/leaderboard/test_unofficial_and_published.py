@@ -75,3 +75,10 @@ def test_the_clones_results_published_link_reads_as_the_shipped_rows(tmp_path):
     build_leaderboard(link, tmp_path)
     rows = _rows(tmp_path)
     assert rows and all(r["kind"] in ("published", "aggregate-only") for r in rows)
+
+
+def test_validate_accepts_the_shipped_rows(capsys):
+    from mmeb.leaderboard.published import ROWS_DIR
+
+    assert main(["validate", str(ROWS_DIR / "MMEB-V1")]) == 0
+    assert "OK:" in capsys.readouterr().out
