@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mmeb.errors import ConfigError
+from mmeb.errors import ConfigError, MMEBError
 from mmeb.models.adapters import LoadContext
 from mmeb.models.runtime import (attention_implementation, default_dtype, hub_snapshot, model_type_of,
                                  processor_source, refuse_remote_code, runtime_dtype, torch_dtype)
@@ -106,7 +106,7 @@ def build_peft(directory: Path, settings: dict[str, Any], ctx: LoadContext):
     base = ctx.base_model or config.get("base_model_name_or_path")
     if not base:
         raise ConfigError(f"{directory}/adapter_config.json names no base_model_name_or_path; cannot merge")
-    base_dir = Path(base) if Path(base).is_dir() else hub_snapshot(base, None)[0]
+    base_dir = Path(base) if Path(base).is_dir() else _base_snapshot(base, directory, ctx)
     model_type = model_type_of(base_dir)
     served = get_adapter("vlm2vec").model_types
     if model_type not in served:
@@ -125,6 +125,16 @@ def build_peft(directory: Path, settings: dict[str, Any], ctx: LoadContext):
     ctx.metadata = {**ctx.metadata, "base_model": base}
     source = directory if any((directory / f).exists() for f in _PROCESSOR_FILES) else base_dir
     return vlm2vec_embedder(source, recipe, {**settings, "attn_implementation": attn}, ctx, model=merged)
+
+
+def _base_snapshot(base: str, directory: Path, ctx: LoadContext) -> Path:
+    try:
+        return hub_snapshot(base, None)[0]
+    except MMEBError as exc:
+        raise ConfigError(f"model {ctx.name!r}: the LoRA adapter in {directory} merges into {base}, which is not "
+                          f"available ({str(exc).split(':')[0]}); put {base} in the Hugging Face cache "
+                          f"(`hf download {base}`) or set base_model_name_or_path in "
+                          f"{directory / 'adapter_config.json'} to a local folder") from None
 
 
 # ---------------------------------------------------------------------------------------------- others

@@ -106,3 +106,12 @@ def test_the_table_is_light_and_does_not_import_the_loader():
         assert "mmeb.models.loading" not in imported, module
     code = "import sys, mmeb.models; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_run_cli_refuses_native_for_a_model_without_it_in_one_line(tmp_path, capsys):
+    from mmeb.cli import main
+
+    code = main(["run", "--model", "e5-v", "--recipe", "native", "--tasks", "ImageNet-1K",
+                 "--output-dir", str(tmp_path), "--device", "cpu"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "has no 'native' recipe variant" in err and len(err.splitlines()) == 1

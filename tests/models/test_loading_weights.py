@@ -109,3 +109,20 @@ def test_run_cli_with_weights_records_name_and_fingerprint(tiny_dir, tmp_path):
     model = json.loads(result.read_text())["model"]
     assert model["name"] == "clip-vit-l-14" and model["revision"] == folder_fingerprint(folder)
     assert model["settings"]["recipe"] == "default" and model["settings"]["adapter"] == "clip"
+
+
+def test_a_lora_folder_whose_base_is_unavailable_says_how_to_provide_it(tmp_path, monkeypatch):
+    from mmeb.errors import MMEBError
+    from mmeb.models import builders
+
+    def offline(repo_id, revision, allow_patterns=None):
+        raise MMEBError(f"could not fetch model {repo_id!r} (revision main) from the Hub: OfflineModeIsEnabled")
+
+    monkeypatch.setattr(builders, "hub_snapshot", offline)
+    folder = tmp_path / "lora"
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA",
+                                                            "base_model_name_or_path": "org/base-vlm"}))
+    (folder / "adapter_model.safetensors").write_bytes(b"0")
+    with pytest.raises(ConfigError, match=r"merges into org/base-vlm.*hf download org/base-vlm.*adapter_config.json"):
+        load_model(str(folder), device="cpu")
