@@ -109,7 +109,7 @@ def _load_entry(entry, *, weights, recipe, revision, settings, device, dtype, tr
     adapter = adapters.get_adapter(entry.adapter)
     where = f"model {entry.name!r}"
     variant = adapters.resolve_recipe(adapter, recipe, where)
-    name = entry.name + (NATIVE_SUFFIX if variant == "native" != adapter.recipes[0] else "")
+    name = entry.name + (NATIVE_SUFFIX if variant == "native" != adapter.recipes[0] else "")  # its own row
     if entry.remote_code and not trust_remote_code:
         raise refuse_remote_code(f"{where} ({entry.hub_id})")
     merged = adapters.check_settings(adapter, {**entry.settings, **settings, "recipe": variant}, where)
@@ -138,6 +138,7 @@ def load_directory(directory: Path, *, name: str, revision: str | None, settings
     chosen = adapters.get_adapter(adapter) if adapter else _adapter_of_folder(directory)
     where = f"checkpoint {directory}"
     merged = adapters.check_settings(chosen, settings, where)
+    name += NATIVE_SUFFIX if merged["recipe"] == "native" != chosen.recipes[0] else ""
     check_architecture(directory, chosen, merged, where=where)
     ctx = LoadContext(name=name, revision=revision, device=device, dtype=dtype, trust_remote_code=trust_remote_code,
                       metadata={"source": str(directory), **(metadata or {})}, base_model=base_model)

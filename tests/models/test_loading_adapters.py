@@ -81,6 +81,8 @@ def test_native_variant_is_recorded_under_its_own_name(tiny_dir, monkeypatch):
     assert again.name == native.name and again.settings["recipe"] == "native"
     default = load_model("clip-vit-l-14", weights=folder, device="cpu")
     assert default.name == "clip-vit-l-14" and default.settings["recipe"] == "default"
+    checkpoint = load_model(str(folder), device="cpu", recipe="native")
+    assert checkpoint.name == f"{folder.name}-native" and checkpoint.settings["recipe"] == "native"
 
 
 def test_registered_names_never_end_in_the_native_suffix():
