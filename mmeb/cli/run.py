@@ -32,6 +32,11 @@ def register(subparsers) -> None:
                    help="workers that decode images and preprocess (0 = in the main thread)")
     p.add_argument("--loader", choices=["threads", "processes"], default="threads",
                    help="workers are threads of this process (default) or DataLoader worker processes")
+    p.add_argument("--max-batch-tokens", type=int, default=None, metavar="N",
+                   help="batches capped by image + text tokens (size-sorted) instead of --batch-size items (VLMs)")
+    p.add_argument("--preprocess", choices=["reference", "device"], default="reference",
+                   help="device: workers only decode, resize + normalise run on the model's device (can change "
+                        "pixels, recorded in the results; default: the model's reference processor in the workers)")
     p.add_argument("--dtype", default=None, help="model dtype (float32, bfloat16, float16); default: the adapter's")
     p.add_argument("--revision", default=None, help="model revision (Hub commit, branch or tag)")
     p.add_argument("--dataset-revision", default=None, help="dataset revision to load from the Hub")
@@ -64,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     settings = RunSettings(
         data_dir=args.data_dir, output_dir=args.output_dir, batch_size=args.batch_size,
         num_workers=args.num_workers, loader=args.loader, device=args.device, cache_dir=args.cache_dir,
+        max_batch_tokens=args.max_batch_tokens, preprocess=args.preprocess,
         overwrite=args.overwrite,
         ties=args.ties, similarity=args.similarity, save_predictions=args.save_predictions, limit=args.limit,
         dataset_revision=args.dataset_revision, progress=progress,

@@ -108,6 +108,7 @@ class RunSettings:
     fast_path: bool = True
     loader: Literal["threads", "processes"] = "threads"  # where images are decoded (never changes scores)
     max_batch_tokens: int | None = None  # token-budget batches (VLMs); never changes scores
+    preprocess: Literal["reference", "device"] = "reference"  # device: score-changing, in the model settings
     progress: bool = True  # bars in a terminal, plain lines in logs (mmeb.evaluation.progress)
     progress_interval: float | None = None  # seconds between progress lines (None: $MMEB_PROGRESS_INTERVAL or 15)
     bootstrap_resamples: int = BOOTSTRAP_RESAMPLES
@@ -120,6 +121,8 @@ class RunSettings:
             raise ConfigError(f"similarity must be 'cosine' or 'dot', got {self.similarity!r}")
         if self.loader not in LOADERS:
             raise ConfigError(f"loader must be one of {LOADERS}, got {self.loader!r}")
+        if self.preprocess not in ("reference", "device"):
+            raise ConfigError(f"preprocess must be 'reference' or 'device', got {self.preprocess!r}")
         if self.max_batch_tokens is not None and self.max_batch_tokens < 1:
             raise ConfigError(f"max_batch_tokens must be >= 1, got {self.max_batch_tokens}")
         if self.batch_size < 1 or self.num_workers < 0 or (self.limit is not None and self.limit < 1):
@@ -199,6 +202,11 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
         model = resolve_model(model, device=device, **load_kwargs)
         if callable(getattr(model, "to", None)):
             model = model.to(device) or model  # nn.Module.to returns self; some adapters return None
+        if settings.preprocess != "reference":
+            if not callable(getattr(model, "set_preprocess", None)):
+                raise ConfigError(f"model {getattr(model, 'name', type(model).__name__)} cannot preprocess images "
+                                  f"on the device (--preprocess {settings.preprocess}); use --preprocess reference")
+            model.set_preprocess(settings.preprocess)  # recorded in the model's settings (score-changing)
         load_s = time.perf_counter() - started
         info = model_info(model)
         report = RunReport(info.name, info.revision,

@@ -54,6 +54,7 @@ class TwoTowerEmbedder:
         self.normalize = normalize
         self.attn_implementation = attn_implementation
         self._dtype_explicit = dtype
+        self.preprocess = "reference"  # or "device": workers decode only, the processor runs on self.device
         self.device = "cpu"
         self.to(device)
 
@@ -89,7 +90,27 @@ class TwoTowerEmbedder:
             "attn_implementation": getattr(getattr(self.model, "config", None), "_attn_implementation",
                                            self.attn_implementation),
             **self.family_settings(),
+            # only when not the default, so the identity of reference-path results stays as it was
+            **({"image_preprocess_on": "device: workers decode, the image processor resizes and normalises on "
+                "the model's device (pixels can differ from the reference path)"}
+               if self.preprocess == "device" else {}),
         }
+
+    def set_preprocess(self, where: str) -> None:
+        """``"device"``: resize + normalise on the model's device (the processor's torchvision backend)."""
+        from mmeb.errors import ConfigError
+
+        try:
+            from transformers.image_processing_backends import TorchvisionBackend
+        except ImportError:  # an older transformers: no torchvision backend class to run on a device
+            TorchvisionBackend = ()  # noqa: N806
+        ip = getattr(self.processor, "image_processor", None)
+        if where == "device" and not isinstance(ip, TorchvisionBackend):
+            raise ConfigError(f"{self.name}: its image processor {type(ip).__name__} cannot run on a device; "
+                              "use --preprocess reference")
+        if where not in ("reference", "device"):
+            raise ConfigError(f"preprocess must be 'reference' or 'device', got {where!r}")
+        self.preprocess = where
 
     def to(self, device):
         from mmeb.models.runtime import default_dtype, torch_dtype
@@ -108,8 +129,20 @@ class TwoTowerEmbedder:
             batch.update({k: v for k, v in tok.items() if k in ("input_ids", "attention_mask")})
         if len(batch["image_rows"]):
             images = [_rgb(inputs[i].image) for i in batch["image_rows"].tolist()]
-            batch["pixel_values"] = self.processor.image_processor(images=images, return_tensors="pt")["pixel_values"]
+            if self.preprocess == "device":  # decoded pixels only; resized and normalised in embed()
+                import numpy as np
+                import torch
+
+                batch["images_uint8"] = [torch.from_numpy(np.array(im)).permute(2, 0, 1) for im in images]
+            else:
+                batch["pixel_values"] = self.processor.image_processor(images=images,
+                                                                       return_tensors="pt")["pixel_values"]
         return batch
+
+    def _device_pixels(self, images: list):
+        return self.processor.image_processor(images=[im.to(self.device, non_blocking=True) for im in images],
+                                              input_data_format="channels_first", device=self.device,
+                                              return_tensors="pt")["pixel_values"]
 
     def embed(self, batch: dict):
         import torch
@@ -122,7 +155,9 @@ class TwoTowerEmbedder:
                                             if k in batch})
                 parts.append((batch["text_rows"], feats))
             if len(batch["image_rows"]):
-                feats = self.image_features(batch["pixel_values"].to(self.device, dtype=dtype))
+                pixels = batch["pixel_values"] if "pixel_values" in batch else self._device_pixels(
+                    batch["images_uint8"])
+                feats = self.image_features(pixels.to(self.device, dtype=dtype))
                 parts.append((batch["image_rows"], feats))
             dim = parts[0][1].shape[-1]
             out = torch.zeros(int(batch["n"]), dim, device=self.device, dtype=torch.float32)
