@@ -42,12 +42,13 @@ def _normalise(path: str) -> str:
 
 
 def decode_image(data: bytes) -> "Image.Image":
-    """Decode to RGB. The format comes from the bytes (a PNG named .jpg is fine)."""
+    """Decode in the file's own mode (P, RGBA, L, ...): each recipe converts where its official code did.
+    The format comes from the bytes (a PNG named .jpg is fine)."""
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as img:
-        img.load()
-        return img.convert("RGB")
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    return img
 
 
 class _BaseStore:

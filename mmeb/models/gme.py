@@ -1,47 +1,147 @@
-"""GME (Alibaba-NLP/gme-Qwen2-VL-2B/7B-Instruct): Qwen2-VL with the task instruction as the system turn.
+"""GME (Alibaba-NLP/gme-Qwen2-VL-2B/7B-Instruct) on core Qwen2-VL, in its two recipes.
 
-Queries get the task instruction (a period appended if missing); candidates the default system turn.
-The vision block appears only when the item has an image. Last token (``<|endoftext|>``, left padding),
-L2-normalised; image budget 256..1280 tokens of 28x28 px; max_length 1800; fp16 on GPU.
+``default`` - the code behind the GME MMEB rows we ship: the VLM2Vec V2 evaluation with backbone ``gme``
+(``VLM2Vec@main`` ``src/data/eval_dataset/image_*.py``, ``src/model/processor.py``, ``src/model/model.py``,
+``src/model/baseline_backbone/gme/gme_inference.py``). The system turn is always the default; the user text is
+what the V2 image parser of the task builds from the instruction and the payload (:func:`v2_user_text`); the
+processor caps are V2's ``resize_min_pixels`` / ``resize_max_pixels`` (4..1280 image tokens).
+
+``native`` - the model card's ``gme_inference.py`` usage: the query's task instruction verbatim as the system
+turn (candidates: the default), the payload alone as the user text, caps 256..1280 image tokens.
+
+Both: ``fetch_image`` (plain RGB, then a smart resize to multiples of 28 within 4..16384 tokens, bicubic),
+the processor's own smart resize within the caps, ``max_length`` 1800, vision features scattered into the
+``<|image_pad|>`` embeddings, plain 1-D positions (``position_ids=None`` there), last token, L2-normalised.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Literal
 
 from mmeb.models.protocol import ModelInput
 from mmeb.models.vlm import VLMEmbedder
+from mmeb.models.vlm2vec import check_backbone
 
 DEFAULT_INSTRUCTION = "You are a helpful assistant."
 VISION_BLOCK = "<|vision_start|><|image_pad|><|vision_end|>"
+#: (min_pixels, max_pixels) of the image processor per recipe variant
+CAPS = {"default": (4 * 28 * 28, 1280 * 28 * 28), "native": (256 * 28 * 28, 1280 * 28 * 28)}
+#: gme_inference.py fetch_image bounds (qwen_vl_utils): 4..16384 tokens of 28x28 px, aspect ratio <= 200
+FETCH_MIN_PIXELS, FETCH_MAX_PIXELS, FETCH_MAX_RATIO = 4 * 28 * 28, 16384 * 28 * 28, 200
+
+Parser = Literal["image_cls", "image_i2t", "image_qa", "image_t2i", "image_i2i_vg"]
 
 
-def gme_instruction(inp: ModelInput, role: str) -> str:
-    instruction = inp.instruction.strip() if role == "query" else ""
-    if not instruction:
-        return DEFAULT_INSTRUCTION
-    # the official code checks for a trailing period only (so "question:" becomes "question:.")
-    return instruction if instruction.endswith(".") else instruction + "."
+def v2_parser(task_name: str) -> Parser | None:
+    """The V2 image parser of an MMEB-V1 task (``experiments/public/eval/image.yaml``), from the task's
+    metadata: classification -> cls, VQA -> qa, grounding -> i2i_vg; retrieval by modality (text query ->
+    t2i, text targets -> i2t, else i2i_vg). None for a task mmeb does not know."""
+    try:
+        from mmeb.tasks import get_task
+
+        meta = get_task(task_name).metadata
+    except Exception:  # plug-in / ad-hoc task names: fall back to the item's own shape
+        return None
+    if meta.meta_task == "classification":
+        return "image_cls"
+    if meta.meta_task == "vqa":
+        return "image_qa"
+    if meta.meta_task == "grounding":
+        return "image_i2i_vg"
+    if meta.query_modality == "text":
+        return "image_t2i"
+    return "image_i2t" if meta.target_modality == "text" else "image_i2i_vg"
 
 
-def format_gme(inp: ModelInput, role: str) -> str:
+def _fixed(s: str) -> str:
+    return s.replace(" \n", "\n")
+
+
+def v2_user_text(inp: ModelInput, role: str, parser: Parser | None) -> str:
+    """The user text the V2 parsers build for GME, after ``encode_input`` deletes ``<|image_pad|>\\n``.
+
+    ``process_input_text`` for GME returns ``instruction + " " + payload`` (``instruction + " "`` without a
+    payload) and adds no image token; the image parsers delete the placeholder from the stored instruction
+    (its ``\\n`` stays) and end with the ``" \\n" -> "\\n"`` fix and a final ``\\n``."""
+    instruction, text = inp.instruction, inp.text
+    if not instruction:  # an unsplit string (paraphrased instruction): the whole payload stands for it
+        instruction, text = text, ""
+    if role == "query":
+        if parser is None:
+            parser = "image_cls" if inp.image is not None else "image_t2i"
+        if parser == "image_t2i":  # the orphan placeholder (WebQA, EDIS) is deleted with its newline
+            tail = "\n\n" if inp.raw_text.endswith("\n\n") else "\n"  # VisDial keeps its second newline
+            return f"{instruction} {text}{tail}"
+        body = "\n" + instruction + (" " + text if text else " ")
+        return _fixed(body) + "\n"
+    if inp.image is None:  # text candidates (labels, answers, captions): the stored string, unchanged
+        return inp.raw_text
+    body = "\n" + instruction + " " + (text + " " if text else "")
+    final = "" if parser == "image_i2i_vg" and not text else "\n"
+    return _fixed(body) + final
+
+
+def format_gme(inp: ModelInput, role: str, *, recipe: str = "default", task_name: str = "") -> str:
     vision = VISION_BLOCK if inp.image is not None else ""
-    return (f"<|im_start|>system\n{gme_instruction(inp, role)}<|im_end|>\n"
-            f"<|im_start|>user\n{vision}{inp.text}<|im_end|>\n<|im_start|>assistant\n<|endoftext|>")
+    if recipe == "native":
+        system = inp.instruction if role == "query" and inp.instruction else DEFAULT_INSTRUCTION
+        user = inp.text
+    else:
+        system, user = DEFAULT_INSTRUCTION, v2_user_text(inp, role, v2_parser(task_name))
+    return (f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{vision}{user}<|im_end|>\n"
+            f"<|im_start|>assistant\n<|endoftext|>")
+
+
+def fetch_image(image):
+    """``gme_inference.py`` ``fetch_image``: plain RGB, then resize to multiples of 28 within its bounds."""
+    image = image.convert("RGB")
+    height, width = fetch_size(image.height, image.width)
+    return image.resize((width, height))
+
+
+def fetch_size(height: int, width: int, factor: int = 28) -> tuple[int, int]:
+    h_bar = max(factor, round(height / factor) * factor)
+    w_bar = max(factor, round(width / factor) * factor)
+    if h_bar * w_bar > FETCH_MAX_PIXELS:
+        beta = math.sqrt(height * width / FETCH_MAX_PIXELS)
+        h_bar = math.floor(height / beta / factor) * factor
+        w_bar = math.floor(width / beta / factor) * factor
+    elif h_bar * w_bar < FETCH_MIN_PIXELS:
+        beta = math.sqrt(FETCH_MIN_PIXELS / (height * width))
+        h_bar = math.ceil(height * beta / factor) * factor
+        w_bar = math.ceil(width * beta / factor) * factor
+    if max(h_bar, w_bar) / min(h_bar, w_bar) > FETCH_MAX_RATIO:
+        if h_bar > w_bar:
+            h_bar = w_bar * FETCH_MAX_RATIO
+        else:
+            w_bar = h_bar * FETCH_MAX_RATIO
+    return h_bar, w_bar
 
 
 class GMEEmbedder(VLMEmbedder):
     OVERRIDABLE = ("max_length", "min_pixels", "max_pixels")
 
-    def __init__(self, model, processor, *, max_length: int = 1800, min_pixels: int = 256 * 28 * 28,
-                 max_pixels: int = 1280 * 28 * 28, **kwargs: Any):
-        super().__init__(model, processor, padding_side="left", normalize=True, max_length=max_length,
-                         min_pixels=min_pixels, max_pixels=max_pixels, **kwargs)
+    def __init__(self, model, processor, *, max_length: int | None = 1800, min_pixels: int | None = None,
+                 max_pixels: int | None = None, recipe_variant: str = "default", **kwargs: Any):
+        check_backbone(model, "qwen2_vl", kwargs.get("name", "gme"))
+        default_min, default_max = CAPS[recipe_variant]
+        super().__init__(model, processor, padding_side="left" if recipe_variant == "default" else "right",
+                         normalize=True, max_length=max_length if max_length is not None else 1800,
+                         min_pixels=min_pixels or default_min, max_pixels=max_pixels or default_max,
+                         recipe_variant=recipe_variant, **kwargs)
 
     def format(self, inp: ModelInput, *, task_name: str, role: str) -> str:
-        return format_gme(inp, role)
+        return format_gme(inp, role, recipe=self.recipe_variant, task_name=task_name)
+
+    def image_for(self, image):
+        return fetch_image(image)
 
     def recipe_settings(self) -> dict[str, Any]:
+        default = self.recipe_variant == "default"
         return {"adapter": "gme", "input_format": "Qwen2-VL chat turns, vision block only with an image",
-                "instruction_placement": "query: system turn (period appended); candidate: default system turn",
-                "default_instruction": DEFAULT_INSTRUCTION, "image_token": "<|image_pad|>"}
+                "source": "VLM2Vec V2 eval, backbone gme" if default else "gme_inference.py (model card)",
+                "instruction_placement": ("user text as the V2 image parser builds it; default system turn"
+                                          if default else "query: system turn verbatim; candidate: default"),
+                "default_instruction": DEFAULT_INSTRUCTION, "image_token": "<|image_pad|>",
+                "image_fetch": "convert('RGB'), smart resize to multiples of 28 (4..16384 tokens), bicubic"}

@@ -56,7 +56,8 @@ class ModelEntry(BaseModel):
                 "note": self.note}
 
 
-_QWEN_V1 = {"image_resize": [1344, 1344], "min_pixels": 256 * 28 * 28, "max_pixels": 1280 * 28 * 28}
+# VLM2Vec v1 eval.py: 1344x1344 in the file's mode, the checkpoint's saved caps (3136..12845056 px: 2304 tokens)
+_QWEN_V1 = {"image_resize": [1344, 1344]}
 
 MODELS: list[ModelEntry] = [
     ModelEntry(name="clip-vit-l-14", hub_id="openai/clip-vit-large-patch14", adapter="clip", embedding_dim=768,
@@ -99,16 +100,18 @@ MODELS: list[ModelEntry] = [
     ModelEntry(name="vlm2vec-v2", hub_id="VLM2Vec/VLM2Vec-V2.0", adapter="vlm2vec", embedding_dim=1536, params="2.2B",
                license="Apache-2.0", reference="Meng et al., VLM2Vec-V2 (arXiv 2507.04590)", paper_row="VLM2Vec-V2",
                base_model="Qwen/Qwen2-VL-2B-Instruct",
-               settings={"backbone": "qwen2_vl", "image_resize": None, "min_pixels": 4 * 28 * 28,
-                         "max_pixels": 1280 * 28 * 28}),
+               settings={"backbone": "qwen2_vl", "image_resize": None, "small_image_resize": [28, 56, 56],
+                         "min_pixels": 4 * 28 * 28, "max_pixels": 1280 * 28 * 28}),
     ModelEntry(name="gme-qwen2vl-2b", hub_id="Alibaba-NLP/gme-Qwen2-VL-2B-Instruct", adapter="gme", embedding_dim=1536,
                params="2.2B", license="Apache-2.0", reference="Zhang et al., GME (arXiv 2412.16855)", paper_row="GME-2B",
-               remote_code=True, settings={"dtype": "float16"},
-               note="official recipe is the repo's gme_inference.py (remote code); mmeb reproduces it on core Qwen2-VL"),
+               settings={"dtype": "bfloat16"},
+               note="default: the VLM2Vec V2 eval route (backbone gme) behind the shipped row; recipe='native' = "
+                    "the model card's gme_inference.py (fp16); both on core Qwen2-VL, no remote code"),
     ModelEntry(name="gme-qwen2vl-7b", hub_id="Alibaba-NLP/gme-Qwen2-VL-7B-Instruct", adapter="gme", embedding_dim=3584,
                params="8.3B", license="Apache-2.0", reference="Zhang et al., GME (arXiv 2412.16855)", paper_row="GME-7B",
-               remote_code=True, settings={"dtype": "float16"},
-               note="official recipe is the repo's gme_inference.py (remote code); mmeb reproduces it on core Qwen2-VL"),
+               settings={"dtype": "bfloat16"},
+               note="default: the VLM2Vec V2 eval route (backbone gme) behind the shipped row; recipe='native' = "
+                    "the model card's gme_inference.py (fp16); both on core Qwen2-VL, no remote code"),
 ]
 
 _BY_NAME = {m.name: m for m in MODELS}

@@ -42,10 +42,14 @@ class VLM2VecRecipe(BaseModel):
     pooling: Literal["last"] = "last"
     normalize: bool = True
     input_format: Literal["raw"] = "raw"
-    # WebQA / EDIS carry the placeholder on text-only items; the official v1 eval fed it to the
-    # model as plain text ("keep_as_text"); "drop" removes it.
-    orphan_image_token: Literal["keep_as_text", "drop"] = "keep_as_text"
-    image_resize: list[int] | None = None  # [w, h] square resize before the processor (LLaVA 1344 / 336)
+    # WebQA / EDIS carry the placeholder on text-only items. The official evals swap it for the backbone's
+    # image token all the same ("swap": one ordinary token, no image); "drop" removes it; "keep_as_text"
+    # leaves the literal <|image_1|> (what Phi-3.5-V, whose image token it is, reads as text).
+    orphan_image_token: Literal["swap", "keep_as_text", "drop"] = "swap"
+    image_resize: list[int] | None = None  # [w, h] resize in the file's mode before the processor (v1: 1344)
+    # [min_side, w, h]: an image with a side under min_side px is resized to w x h in the file's mode
+    # (VLM2Vec-V2's Qwen2_VL_process_fn: [28, 56, 56])
+    small_image_resize: list[int] | None = None
     min_pixels: int | None = None  # Qwen2-VL pixel caps; None = the saved processor's
     max_pixels: int | None = None
     num_crops: int | None = None  # Phi-3.5-V processor crops (4 at eval)
@@ -83,16 +87,30 @@ class VLM2VecRecipe(BaseModel):
         return path
 
 
-def format_vlm2vec(raw_text: str, has_image: bool, *, image_token: str, orphan_image_token: str) -> str:
-    """The model-input string: the stored MMEB string with the placeholder swapped for the backbone's
-    image token when the item has an image; without an image it stays as text or is dropped."""
+def format_vlm2vec(raw_text: str, has_image: bool, *, image_token: str, orphan_image_token: str = "swap") -> str:
+    """The model-input string: the stored MMEB string, no chat template, with the placeholder swapped for the
+    backbone's image token (``src/dataset.py`` ``EvalDataset.__getitem__`` swaps unconditionally)."""
     if has_image:
         if IMAGE_PLACEHOLDER not in raw_text:
             raise DataError(f"item has an image but its text has no {IMAGE_PLACEHOLDER} placeholder: {raw_text[:80]!r}")
         return raw_text.replace(IMAGE_PLACEHOLDER, image_token)
+    if orphan_image_token == "swap":
+        return raw_text.replace(IMAGE_PLACEHOLDER, image_token)
     if orphan_image_token == "drop":
         return raw_text.replace(IMAGE_PLACEHOLDER, "")
     return raw_text
+
+
+def prepare_image(image, recipe: VLM2VecRecipe):
+    """The image the processor gets, in the official order: the resize in the file's own mode (PIL's default
+    filter: bicubic, nearest for palette images, premultiplied alpha for RGBA), then a plain RGB conversion."""
+    if recipe.image_resize:
+        image = image.resize(tuple(recipe.image_resize))
+    elif recipe.small_image_resize:
+        side, width, height = recipe.small_image_resize
+        if image.width < side or image.height < side:
+            image = image.resize((width, height))
+    return image.convert("RGB")
 
 
 class VLM2VecEmbedder(VLMEmbedder):
@@ -100,13 +118,17 @@ class VLM2VecEmbedder(VLMEmbedder):
 
     def __init__(self, model, processor, recipe: VLM2VecRecipe, **kwargs: Any):
         self.recipe = recipe
+        check_backbone(model, recipe.backbone, kwargs.get("name", "model"))
         super().__init__(model, processor, padding_side=recipe.padding_side, normalize=recipe.normalize,
-                         image_resize=recipe.image_resize, min_pixels=recipe.min_pixels,
-                         max_pixels=recipe.max_pixels, max_length=recipe.max_length, **kwargs)
+                         min_pixels=recipe.min_pixels, max_pixels=recipe.max_pixels, max_length=recipe.max_length,
+                         backbone=recipe.backbone, **kwargs)
 
     def format(self, inp, *, task_name: str, role: str) -> str:
         return format_vlm2vec(inp.raw_text, inp.image is not None, image_token=self.recipe.image_token,
                               orphan_image_token=self.recipe.orphan_image_token)
+
+    def image_for(self, image):
+        return prepare_image(image, self.recipe)
 
     def recipe_settings(self) -> dict[str, Any]:
         r = self.recipe
@@ -114,36 +136,20 @@ class VLM2VecEmbedder(VLMEmbedder):
             "adapter": "vlm2vec", "backbone": r.backbone, "input_format": "raw MMEB string, no chat template",
             "instruction_placement": "as stored (prefix of the query / candidate string)",
             "image_token": r.image_token, "orphan_image_token": r.orphan_image_token, "num_crops": r.num_crops,
-            "lora": r.lora, "base_model": r.base_model,
+            "image_resize": r.image_resize, "small_image_resize": r.small_image_resize,
+            "image_order": "resize in the file's mode, then convert('RGB')", "lora": r.lora,
+            "base_model": r.base_model,
         }
 
 
+def check_backbone(model, backbone: str, name: str) -> None:
+    """Weights of another architecture than the recipe's backbone: one clear error."""
+    found = getattr(getattr(model, "config", None), "model_type", None)
+    if found is not None and found != backbone and backbone != "phi3_v":
+        raise ConfigError(f"{name}: the recipe needs {backbone} weights, but the checkpoint's config.json says "
+                          f"model_type {found!r}. Point --weights at a {backbone} checkpoint or pick the model "
+                          "whose recipe fits these weights (`mmeb models`).")
+
+
 class Phi3VEmbedder(VLM2VecEmbedder):
-    """Phi-3.5-V (remote code). Its processor numbers image tags per prompt, so - like the reference
-    collator - each item is processed alone and the batch is padded here (right padding)."""
-
-    def _process(self, texts: list[str], images: list) -> dict:
-        import torch
-
-        pad_id = self.processor.tokenizer.pad_token_id
-        rows, pixels, sizes = [], [], []
-        for text, image in zip(texts, images):
-            kwargs = {"return_tensors": "pt"}
-            if self.max_length:
-                kwargs.update(truncation=True, max_length=self.max_length)
-            # images=None: an orphan <|image_1|> (WebQA, EDIS) is tokenised as plain text, as in v1
-            out = self.processor(text, [image] if image is not None else None, **kwargs)
-            rows.append(out["input_ids"][0])
-            if image is not None:
-                pixels.append(out["pixel_values"])
-                sizes.append(out["image_sizes"])
-        width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), pad_id, dtype=rows[0].dtype)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, row in enumerate(rows):
-            span = slice(0, len(row)) if self.padding_side == "right" else slice(width - len(row), width)
-            ids[i, span], mask[i, span] = row, 1
-        batch = {"input_ids": ids, "attention_mask": mask}
-        if pixels:
-            batch.update(pixel_values=torch.cat(pixels), image_sizes=torch.cat(sizes))
-        return batch
+    """Phi-3.5-V (remote code): processed one item per call, right padding, the string unchanged."""

@@ -35,24 +35,32 @@ DEFAULT_WORDS = (
 _UNK, _PAD, _BOS, _EOS = "<unk>", "<pad>", "<s>", "</s>"
 
 
+#: the whitespace tokens of a whitespace-sensitive tokenizer (every space and newline is its own token)
+WHITESPACE = (" ", "\n", "\t")
+
+
 def word_tokenizer(words: list[str] | None, specials: list[str], *, pad: str = _PAD, eos: str = _EOS,
                    bos: str | None = _BOS, model_max_length: int = 2048, add_bos: bool = False,
-                   add_eos: bool = False):
+                   add_eos: bool = False, whitespace_tokens: bool = False):
     """A PreTrainedTokenizerFast over a fixed word list: lower-cased, split on whitespace and
     punctuation (so "cat." and "cat" share a token). Special tokens come first and are never split.
-    ``add_bos`` / ``add_eos`` wrap every sequence as the real tokenizer does (CLIP pools at its EOS)."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    ``add_bos`` / ``add_eos`` wrap every sequence as the real tokenizer does (CLIP pools at its EOS).
+    ``whitespace_tokens``: every space and newline becomes a token of its own, so any whitespace
+    difference in a model string changes the ids (the recipe golden tests need that)."""
+    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     ordered: list[str] = []
-    for tok in [_UNK, pad, eos, *([bos] if bos else []), *specials, *(words or []), *DEFAULT_WORDS]:
+    spaces = list(WHITESPACE) if whitespace_tokens else []
+    for tok in [_UNK, pad, eos, *([bos] if bos else []), *specials, *spaces, *(words or []), *DEFAULT_WORDS]:
         tok = tok if tok in specials or tok in (_UNK, pad, eos, bos) else tok.lower()
         if tok and tok not in ordered:
             ordered.append(tok)
     vocab = {tok: i for i, tok in enumerate(ordered)}
     backend = Tokenizer(models.WordLevel(vocab, unk_token=_UNK))
     backend.normalizer = normalizers.Lowercase()
-    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    backend.pre_tokenizer = (pre_tokenizers.Split(Regex(r"\s|\w+|[^\w\s]"), behavior="isolated")
+                             if whitespace_tokens else pre_tokenizers.Whitespace())
     if add_bos or add_eos:
         wrap = ([bos] if add_bos else []) + ["$A"] + ([eos] if add_eos else [])
         backend.post_processor = processors.TemplateProcessing(
@@ -130,6 +138,25 @@ def _save(model, processor, out_dir: Path, recipe: dict | None) -> Path:
     return out_dir
 
 
+def sensitize(model, seed: int = 0) -> None:
+    """O(1) weights: every matrix Xavier-normal (std sqrt(2 / (fan_in + fan_out))), embeddings N(0, 1), norms 1,
+    biases 0. The default 0.02-std init makes attention nearly uniform and hides string, position and resize
+    differences (cosines stay > 0.99999); these weights make them show."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if param.ndim >= 2:
+                fan_out, fan_in = param.shape[0], param[0].numel()
+                std = 1.0 if "embed_tokens" in name or "embedding" in name else (2.0 / (fan_in + fan_out)) ** 0.5
+                param.copy_(torch.randn(param.shape, generator=generator) * std)
+            elif any(key in name for key in ("norm", "ln_", "layrnorm")):
+                param.fill_(1.0 if name.endswith("weight") else 0.0)
+            else:
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.1)
+
+
 def _real_size_dtype(model, real: bool):
     import torch
 
@@ -139,7 +166,7 @@ def _real_size_dtype(model, real: bool):
 
 # ---------------------------------------------------------------- two-tower builders
 
-def _build_clip(out_dir: Path, words, overrides, sizes: dict | None, preset: str) -> Path:
+def _build_clip(out_dir: Path, words, overrides, sizes: dict | None, preset: str, golden: bool = False) -> Path:
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
 
     tok = word_tokenizer(words, [], pad="<|endoftext|>", eos="<|endoftext|>", bos="<|startoftext|>",
@@ -162,7 +189,7 @@ def _build_clip(out_dir: Path, words, overrides, sizes: dict | None, preset: str
     return _save(_real_size_dtype(model, real), processor, out_dir, None)
 
 
-def _build_siglip(out_dir: Path, words, overrides, sizes, preset) -> Path:
+def _build_siglip(out_dir: Path, words, overrides, sizes, preset, golden: bool = False) -> Path:
     from transformers import SiglipConfig, SiglipImageProcessor, SiglipModel, SiglipProcessor
 
     tok = word_tokenizer(words, [], pad="<pad>", eos="</s>", bos=None, model_max_length=16,
@@ -179,7 +206,7 @@ def _build_siglip(out_dir: Path, words, overrides, sizes, preset) -> Path:
     return _save(model, processor, out_dir, None)
 
 
-def _build_blip(out_dir: Path, words, overrides, sizes, preset) -> Path:
+def _build_blip(out_dir: Path, words, overrides, sizes, preset, golden: bool = False) -> Path:
     from transformers import BlipConfig, BlipForImageTextRetrieval, BlipImageProcessor, BlipProcessor
 
     tok = word_tokenizer(words, ["[CLS]", "[SEP]"], pad="[PAD]", eos="[SEP]", bos="[CLS]", model_max_length=35,
@@ -196,7 +223,7 @@ def _build_blip(out_dir: Path, words, overrides, sizes, preset) -> Path:
     return _save(model, processor, out_dir, None)
 
 
-def _build_blip2(out_dir: Path, words, overrides, sizes, preset) -> Path:
+def _build_blip2(out_dir: Path, words, overrides, sizes, preset, golden: bool = False) -> Path:
     from transformers import Blip2Config, Blip2ForImageTextRetrieval, Blip2Processor, BlipImageProcessor
 
     tok = word_tokenizer(words, ["[CLS]", "[SEP]"], pad="[PAD]", eos="[SEP]", bos="[CLS]", model_max_length=35,
@@ -222,12 +249,21 @@ def _build_blip2(out_dir: Path, words, overrides, sizes, preset) -> Path:
 
 # ---------------------------------------------------------------- VLM builders
 
-def _build_llava_next(out_dir: Path, words, overrides, sizes, preset) -> Path:
+_LLAMA3_SPECIALS = ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "<image>"]
+
+
+def _build_llava_next(out_dir: Path, words, overrides, sizes, preset, golden: bool = False, e5v: bool = False) -> Path:
+    """LLaVA-NeXT; ``e5v``: E5-V's Llama-3 tokenizer conventions and non-square grid pinpoints (so the anyres
+    padding rule shows), saved without mmeb_model.json (E5-V is its own recipe)."""
     from transformers import (LlavaNextConfig, LlavaNextForConditionalGeneration, LlavaNextImageProcessor,
                               LlavaNextProcessor)
 
-    tok = word_tokenizer(words, ["<image>"], pad="<pad>", eos="</s>", bos="<s>", model_max_length=4096,
-                         add_bos=True)
+    if e5v:
+        tok = word_tokenizer(words, _LLAMA3_SPECIALS, pad="<pad>", eos="<|eot_id|>", bos="<|begin_of_text|>",
+                             model_max_length=4096, add_bos=True, whitespace_tokens=golden)
+    else:
+        tok = word_tokenizer(words, ["<image>"], pad="<pad>", eos="</s>", bos="<s>", model_max_length=4096,
+                             add_bos=True, whitespace_tokens=golden)
     real = sizes is not None
     if not real:
         sizes = dict(
@@ -236,7 +272,9 @@ def _build_llava_next(out_dir: Path, words, overrides, sizes, preset) -> Path:
                       max_position_embeddings=1024),
             vision=dict(model_type="clip_vision_model", image_size=16, patch_size=2, hidden_size=32,
                         intermediate_size=37, num_hidden_layers=2, num_attention_heads=4, projection_dim=32),
-            pinpoints=[[32, 32]], vision_feature_layer=-1)
+            pinpoints=[[16, 32], [32, 16], [32, 32]] if e5v else [[32, 32]], vision_feature_layer=-1)
+        if golden:  # a small rope base so positions matter at head_dim 8
+            sizes["text"]["rope_parameters"] = {"rope_type": "default", "rope_theta": 10.0}
     cfg = _apply_overrides({"text_config": sizes["text"], "vision_config": sizes["vision"]}, overrides, preset)
     text = dict(cfg["text_config"], pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
                 bos_token_id=tok.bos_token_id)
@@ -245,15 +283,17 @@ def _build_llava_next(out_dir: Path, words, overrides, sizes, preset) -> Path:
         text_config=text, vision_config=cfg["vision_config"], image_token_index=image_token_id,
         image_grid_pinpoints=sizes["pinpoints"], vision_feature_select_strategy="default",
         vision_feature_layer=sizes["vision_feature_layer"]))
+    if golden:
+        sensitize(model)
     side = cfg["vision_config"]["image_size"]
     image_processor = LlavaNextImageProcessor(size={"shortest_edge": side}, crop_size={"height": side, "width": side},
                                               image_grid_pinpoints=sizes["pinpoints"])
     processor = LlavaNextProcessor(image_processor=image_processor, tokenizer=tok,
                                    patch_size=cfg["vision_config"]["patch_size"], vision_feature_select_strategy="default",
                                    image_token="<image>", num_additional_image_tokens=1)
-    recipe = dict(backbone="llava_next", image_token="<image>", padding_side="left",
-                  image_resize=[1344, 1344] if real else None, base_model=f"random_init:{preset}",
-                  dtype="bfloat16")
+    recipe = None if e5v else dict(
+        backbone="llava_next", image_token="<image>", padding_side="left",
+        image_resize=[1344, 1344] if real else None, base_model=f"random_init:{preset}", dtype="bfloat16")
     return _save(_real_size_dtype(model, real), processor, out_dir, recipe)
 
 
@@ -261,18 +301,23 @@ _QWEN_SPECIALS = ["<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_en
                   "<|video_pad|>"]
 
 
-def _build_qwen2vl(out_dir: Path, words, overrides, sizes, preset) -> Path:
+def _build_qwen2vl(out_dir: Path, words, overrides, sizes, preset, golden: bool = False, gme: bool = False) -> Path:
+    """Qwen2-VL; ``gme``: the released Qwen2-VL-Instruct processor caps (3136..12845056), saved without
+    mmeb_model.json (GME is its own recipe)."""
     from transformers import (Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLImageProcessor,
                               Qwen2VLProcessor, Qwen2VLVideoProcessor)
 
     tok = word_tokenizer(words, _QWEN_SPECIALS, pad="<|endoftext|>", eos="<|endoftext|>", bos=None,
-                         model_max_length=32768)
+                         model_max_length=32768, whitespace_tokens=golden)
     real = sizes is not None
     if not real:
+        rope = (dict(rope_parameters={"rope_type": "default", "rope_theta": 10.0, "type": "mrope",
+                                      "mrope_section": [2, 1, 1]}) if golden
+                else dict(rope_scaling={"type": "mrope", "mrope_section": [2, 1, 1]}))
         sizes = dict(
             text=dict(vocab_size=len(tok), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                      rope_scaling={"type": "mrope", "mrope_section": [2, 1, 1]}),
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096 if golden else 512,
+                      **rope),
             vision=dict(depth=2, embed_dim=32, hidden_size=32, num_heads=4, mlp_ratio=4, patch_size=14,
                         spatial_merge_size=2, temporal_patch_size=2))
     cfg = _apply_overrides({"text_config": sizes["text"], "vision_config": sizes["vision"]}, overrides, preset)
@@ -282,13 +327,17 @@ def _build_qwen2vl(out_dir: Path, words, overrides, sizes, preset) -> Path:
         text_config=text, vision_config=cfg["vision_config"], image_token_id=ids["<|image_pad|>"],
         video_token_id=ids["<|video_pad|>"], vision_start_token_id=ids["<|vision_start|>"],
         vision_end_token_id=ids["<|vision_end|>"]))
-    # tiny: 4..16 merged image tokens; real: the VLM2Vec v1 caps (256..1280 tokens of 28x28 px)
-    min_px, max_px = (256 * 28 * 28, 1280 * 28 * 28) if real else (56 * 56, 112 * 112)
+    if golden:
+        sensitize(model)
+    # tiny: 4..16 merged image tokens; real, golden and GME: the released caps (3136..12845056 px), which
+    # VLM2Vec v1 kept (1344 px -> 2304 tokens)
+    min_px, max_px = (3136, 12845056) if real or golden or gme else (56 * 56, 112 * 112)
     processor = Qwen2VLProcessor(image_processor=Qwen2VLImageProcessor(min_pixels=min_px, max_pixels=max_px),
                                  tokenizer=tok, video_processor=Qwen2VLVideoProcessor())
-    recipe = dict(backbone="qwen2_vl", image_token="<|image_pad|>", padding_side="left",
-                  image_resize=[1344, 1344] if real else None, min_pixels=min_px, max_pixels=max_px,
-                  base_model=f"random_init:{preset}", dtype="bfloat16")
+    recipe = None if gme else dict(
+        backbone="qwen2_vl", image_token="<|image_pad|>", padding_side="left",
+        image_resize=[1344, 1344] if real else None, min_pixels=None if golden else min_px,
+        max_pixels=None if golden else max_px, base_model=f"random_init:{preset}", dtype="bfloat16")
     return _save(_real_size_dtype(model, real), processor, out_dir, recipe)
 
 
@@ -300,6 +349,8 @@ PRESETS: dict[str, tuple[Callable[..., Path], dict | None]] = {
     "tiny-blip2": (_build_blip2, None),
     "tiny-llava-next": (_build_llava_next, None),
     "tiny-qwen2vl": (_build_qwen2vl, None),
+    "tiny-gme": (lambda *a, **k: _build_qwen2vl(*a, **k, gme=True), None),
+    "tiny-e5v": (lambda *a, **k: _build_llava_next(*a, **k, e5v=True), None),
     "clip-vit-b-16": (_build_clip, _CLIP_B16),
     "clip-vit-l-14": (_build_clip, _CLIP_L14),
     "qwen2vl-2b": (_build_qwen2vl, _QWEN2VL_2B),
@@ -308,12 +359,14 @@ PRESETS: dict[str, tuple[Callable[..., Path], dict | None]] = {
 
 
 def build(preset: str, out_dir, *, vocab_words: list[str] | None = None, seed: int = 0, device: str | None = None,
-          **overrides) -> Path:
+          golden: bool = False, **overrides) -> Path:
     """Build a random-weight model of ``preset``, save model + processor to ``out_dir``, return the path.
 
     vocab_words: extra words for the tokenizer (the demo passes its own vocabulary).
     seed:        weight initialisation seed (same seed -> same weights).
     device:      where to initialise the weights ("cuda" makes real-size presets build in seconds).
+    golden:      recipe-test weights: a whitespace-sensitive tokenizer (every space and newline a token), O(1)
+                 Xavier-scaled weights and rope_theta 10, so any string, position or pixel difference shows.
     overrides:   config numbers to change, e.g. ``hidden_size=64`` (applied to every sub-config that has it).
     """
     import torch
@@ -323,4 +376,4 @@ def build(preset: str, out_dir, *, vocab_words: list[str] | None = None, seed: i
     builder, sizes = PRESETS[preset]
     torch.manual_seed(seed)
     with torch.device(device or "cpu"):
-        return builder(Path(out_dir), vocab_words, overrides, sizes, preset)
+        return builder(Path(out_dir), vocab_words, overrides, sizes, preset, golden=golden)

@@ -66,8 +66,9 @@ class TrainConfig(BaseModel):
     image_resize: tuple[int, int] | None = None  # e.g. [1344, 1344]: v1 Qwen2-VL / LLaVA-NeXT "high"
     min_pixels: int | None = None  # Qwen2-VL processor caps; None = the processor's own setting
     max_pixels: int | None = None
-    # a placeholder on a text-only item: the official code kept it as plain text; recorded in the recipe
-    orphan_image_token: Literal["keep_as_text", "drop"] = "keep_as_text"
+    # a placeholder on a text-only item: the official code swapped it for the image token all the same
+    # (VLM2Vec@v1 src/dataset.py); recorded in the recipe
+    orphan_image_token: Literal["swap", "keep_as_text", "drop"] = "swap"
     num_workers: int = Field(0, ge=0)
     # multi-GPU: passed to TrainingArguments as is (see docs/training.md)
     fsdp: str | None = None

@@ -15,18 +15,19 @@ Only CPU tensors are kept: the device still holds one chunk at a time.
 A frozen vision tower (LoRA on the language model, the default for Qwen2-VL) gets no gradient, so its
 output is the same in both passes: the no-grad pass keeps each chunk's image features (the merged
 visual tokens, ~0.75 MB per 448 px image in bf16) in host memory under the same budget and the
-gradient pass hands them to the backbone (``mm_encoder_outputs``) instead of running the tower again.
+gradient pass scatters them into the embeddings instead of running the tower again.
 The result is bit-identical; a tower with any trainable parameter is always run.
 
-Representation (docs/checkpoint-format.md): the raw string with ``<|image_1|>`` swapped for the
-backbone's image token (no chat template), the final post-norm hidden state of the base model at
-the last non-pad token, L2-normalised. A ``None`` input (a row without a hard negative) embeds to
+Inputs are formed by the evaluation adapter's own code (:class:`mmeb.models.vlm.VLMInputs` with
+:func:`mmeb.models.vlm2vec.format_vlm2vec` and :func:`~mmeb.models.vlm2vec.prepare_image`: string, resize
+in the file's mode, RGB, caps, per-item processor call) and embedded by its forward
+(:func:`mmeb.models.vlm.pooled_states`: 1-D positions, the final post-norm hidden state of the base model
+at the last non-pad token), L2-normalised: a trained checkpoint evaluates exactly as it trained. A ``None`` input (a row without a hard negative) embeds to
 the zero vector, which :func:`masked_dot` turns into a logit of -inf: it takes no softmax mass.
 """
 
 from __future__ import annotations
 
-import inspect
 import io
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,8 +39,8 @@ import torch.nn.functional as F
 from sentence_transformers.base.modules.input_module import InputModule
 
 from mmeb.data.items import IMAGE_PLACEHOLDER
-from mmeb.models.vlm import base_model_of, last_token_pool
-from mmeb.models.vlm2vec import VLM2VecRecipe, format_vlm2vec
+from mmeb.models.vlm import VLMInputs, base_model_of, pooled_states
+from mmeb.models.vlm2vec import VLM2VecRecipe, format_vlm2vec, prepare_image
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,9 @@ class VLM2VecEncoder(InputModule):
         self.model = model  # the module whose parameters train (peft.PeftModel or the VLM itself)
         self.processor = processor
         self.recipe = recipe  # the same recipe the evaluation adapter reads back from mmeb_model.json
+        self.inputs = VLMInputs(processor, backbone=recipe.backbone, padding_side=recipe.padding_side,
+                                max_length=recipe.max_length, min_pixels=recipe.min_pixels,
+                                max_pixels=recipe.max_pixels, model_name="training model")
         processor.tokenizer.padding_side = recipe.padding_side
         self.tokenizer = processor.tokenizer
 
@@ -107,23 +111,14 @@ class VLM2VecEncoder(InputModule):
 
         if isinstance(image, (bytes, bytearray)):
             image = Image.open(io.BytesIO(image))
-        image = image.convert("RGB")
-        if self.recipe.image_resize:  # square resize ignoring aspect ratio, bicubic as mmeb.models.vlm
-            image = image.resize(tuple(self.recipe.image_resize), Image.Resampling.BICUBIC)
-        return image
+        return prepare_image(image, self.recipe)
 
     def process(self, raws: list[RawInput]) -> dict[str, torch.Tensor]:
         r = self.recipe
         texts = [format_vlm2vec(x.text, x.image is not None, image_token=r.image_token,
                                 orphan_image_token=r.orphan_image_token) for x in raws]
-        images = [self._decode(r.image) for r in raws if r.image is not None]
-        kwargs: dict[str, Any] = dict(text=texts, padding=True, return_tensors="pt")
-        if images:
-            kwargs["images"] = images
-        if r.max_length:
-            kwargs.update(truncation=True, max_length=r.max_length)
-        out = self.processor(**kwargs)
-        return {k: v for k, v in out.items() if isinstance(v, torch.Tensor)}
+        images = [self._decode(x.image) if x.image is not None else None for x in raws]
+        return self.inputs(texts, images, where="a training input")
 
     def prepare(self, raws: list[RawInput | None]) -> PreparedChunk:
         """Decode + process the present rows of a chunk into CPU tensors (runs on the prep thread)."""
@@ -134,14 +129,11 @@ class VLM2VecEncoder(InputModule):
         return _prep_pool().submit(self.prepare, raws)
 
     def _frozen_tower(self):
-        """The base model if its vision tower has no trainable parameter and it accepts precomputed
-        image features (transformers' Qwen2-VL family), else None. Checked on every call: cheap, and
-        the trainable set may change after construction."""
+        """The base model if it has a vision tower (transformers' Qwen2-VL family) with no trainable
+        parameter, else None. Checked on every call: cheap, and the trainable set may change."""
         base = base_model_of(self.vlm)
         tower = getattr(base, "visual", None)
         if tower is None or not hasattr(base, "get_image_features"):
-            return None
-        if "mm_encoder_outputs" not in inspect.signature(base.forward).parameters:
             return None
         return None if any(p.requires_grad for p in tower.parameters()) else base
 
@@ -170,13 +162,11 @@ class VLM2VecEncoder(InputModule):
         batch = {k: v.to(param.device, dtype=param.dtype) if v.is_floating_point() else v.to(param.device)
                  for k, v in tensors.items()}
         base = self._frozen_tower() if image_features is not None and "pixel_values" in batch else None
+        image_outputs = None
         if base is not None:
-            batch["mm_encoder_outputs"] = {"image": image_features.output(base, batch)}
+            image_outputs = image_features.output(base, batch)
             del batch["pixel_values"]
-        else:
-            base = base_model_of(self.vlm)
-        out = base(**batch, use_cache=False, return_dict=True)
-        pooled = last_token_pool(out.last_hidden_state, batch["attention_mask"])
+        pooled = pooled_states(self.vlm, batch, image_outputs=image_outputs)
         if pooled.dtype in (torch.float16, torch.bfloat16):  # the loss runs in at least float32
             pooled = pooled.float()
         return F.normalize(pooled, dim=-1)

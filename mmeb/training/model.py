@@ -53,12 +53,7 @@ def load_vlm(config: TrainConfig, backbone: str):
     kwargs = dict(revision=config.model_revision, trust_remote_code=config.trust_remote_code)
     model = AutoModelForImageTextToText.from_pretrained(config.model, **kwargs)
     processor = AutoProcessor.from_pretrained(config.model, **kwargs)
-    ip = getattr(processor, "image_processor", None)
-    if (config.min_pixels or config.max_pixels) and ip is not None and hasattr(ip, "min_pixels"):
-        ip.min_pixels = config.min_pixels or ip.min_pixels  # Qwen2-VL image budget, as mmeb.models.vlm sets it
-        ip.max_pixels = config.max_pixels or ip.max_pixels
-        ip.size = {"shortest_edge": ip.min_pixels, "longest_edge": ip.max_pixels}
-    return model, processor
+    return model, processor  # caps and the PIL image processor: mmeb.models.vlm.VLMInputs, as at evaluation
 
 
 def apply_lora(model, settings: dict[str, Any]):

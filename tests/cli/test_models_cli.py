@@ -12,7 +12,7 @@ def test_models_json_lists_every_entry_with_recipe(capsys):
     entries = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
     assert entries["vlm2vec-llava"]["hub_id"] == "TIGER-Lab/VLM2Vec-LLaVa-Next"
     assert entries["vlm2vec-llava"]["settings"]["image_resize"] == [1344, 1344]
-    assert entries["gme-qwen2vl-2b"]["remote_code"] is True
+    assert entries["gme-qwen2vl-2b"]["remote_code"] is False  # reproduced on core Qwen2-VL
     assert {"embedding_dim", "params", "license", "reference", "revision"} <= set(entries["clip-vit-l-14"])
 
 

@@ -27,7 +27,7 @@ def test_vlm2vec_style_dir_runs_end_to_end(tiny_dir, mirror, tmp_path):
     webqa = json.loads((results[0].parent / "WebQA.json").read_text())
     assert webqa["n_queries"] == 4
     settings = webqa["model"]["settings"]
-    assert settings["adapter"] == "vlm2vec" and settings["recipe"] == "default" and settings["orphan_image_token"] == "keep_as_text"
+    assert settings["adapter"] == "vlm2vec" and settings["recipe"] == "default" and settings["orphan_image_token"] == "swap"
     assert settings["image_token"] == "<|image_pad|>" and settings["dtype"] == "float32"
 
 

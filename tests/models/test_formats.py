@@ -29,7 +29,8 @@ def test_vlm2vec_keeps_text_only_strings_byte_exact():
         == "golden retriever"
 
 
-def test_vlm2vec_orphan_placeholder_is_kept_as_text_or_dropped():
+def test_vlm2vec_orphan_placeholder_is_swapped_by_default_or_kept_or_dropped():
+    assert format_vlm2vec(WEBQA_RAW, False, image_token="<image>") == WEBQA_RAW.replace("<|image_1|>", "<image>")
     kept = format_vlm2vec(WEBQA_RAW, False, image_token="<image>", orphan_image_token="keep_as_text")
     dropped = format_vlm2vec(WEBQA_RAW, False, image_token="<image>", orphan_image_token="drop")
     assert kept == WEBQA_RAW
@@ -54,24 +55,48 @@ def test_e5v_prompts_per_modality_ignore_the_instruction():
                                + E5V_TAIL)
 
 
-def test_gme_query_instruction_is_the_system_turn_with_a_period():
-    query = ModelInput("Find an image that matches the given text", "A dog runs", None,
-                       "Find an image that matches the given text A dog runs\n")
-    assert format_gme(query, "query") == (
-        "<|im_start|>system\nFind an image that matches the given text.<|im_end|>\n"
-        "<|im_start|>user\nA dog runs<|im_end|>\n<|im_start|>assistant\n<|endoftext|>")
+GME_SYSTEM = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
+GME_TAIL = "<|im_end|>\n<|im_start|>assistant\n<|endoftext|>"
+GME_VISION = "<|vision_start|><|image_pad|><|vision_end|>"
 
 
-def test_gme_candidates_get_the_default_and_vision_block_only_with_an_image():
+@pytest.mark.parametrize("task, inp, role, user", [
+    ("ImageNet-1K", ModelInput("Represent the given image for classification", "", image(),
+                               "<|image_1|>\nRepresent the given image for classification\n"), "query",
+     "\nRepresent the given image for classification \n"),
+    ("OK-VQA", ModelInput("Represent the given image with the following question:", "what color is the car?", image(),
+                          "<|image_1|>\nRepresent the given image with the following question: what color is the car?\n"),
+     "query", "\nRepresent the given image with the following question: what color is the car?\n"),
+    ("WebQA", ModelInput("Find a Wikipedia image that answers this question:", "what color is the cat?", None,
+                         "<|image_1|>\nFind a Wikipedia image that answers this question: what color is the cat?\n"),
+     "query", "Find a Wikipedia image that answers this question: what color is the cat?\n"),
+    ("VisDial", ModelInput("Represent the given dialogue about an image, which is used for image retrieval:",
+                           "Q:is it a cat A:yes", None, "Represent the given dialogue about an image, which is used "
+                           "for image retrieval: Q:is it a cat A:yes\n\n"), "query",
+     "Represent the given dialogue about an image, which is used for image retrieval: Q:is it a cat A:yes\n\n"),
+    ("MSCOCO_t2i", ModelInput("Represent the given image.", "", image(), "<|image_1|>\nRepresent the given image.\n"),
+     "candidate", "\nRepresent the given image. \n"),
+    ("WebQA", ModelInput("Represent the given Wikipedia image with related text information:", "A cat.", image(),
+                         "<|image_1|>\nRepresent the given Wikipedia image with related text information: A cat.\n"),
+     "candidate", "\nRepresent the given Wikipedia image with related text information: A cat. \n"),
+    ("RefCOCO", ModelInput("Represent the given cropped image of the object", "", image(),
+                           "<|image_1|>\nRepresent the given cropped image of the object\n"), "candidate",
+     "\nRepresent the given cropped image of the object "),
+    ("ImageNet-1K", LABEL, "candidate", "golden retriever"),
+])
+def test_gme_default_user_text_is_what_the_v2_image_parsers_build(task, inp, role, user):
+    """Spec models.md s.5 (VLM2Vec V2 eval, backbone gme): default system turn, user text per V2 parser."""
+    vision = GME_VISION if inp.image is not None else ""
+    assert format_gme(inp, role, task_name=task) == GME_SYSTEM + vision + user + GME_TAIL
+
+
+def test_gme_native_puts_the_query_instruction_verbatim_in_the_system_turn():
+    assert format_gme(VQA, "query", recipe="native") == (
+        "<|im_start|>system\nRepresent the given image with the following question:<|im_end|>\n"
+        "<|im_start|>user\n" + GME_VISION + "What is on the table?" + GME_TAIL)
     candidate = ModelInput("Represent the given image.", "", image(), "<|image_1|>\nRepresent the given image.\n")
-    assert format_gme(candidate, "candidate") == (
-        "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
-        "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|><|im_end|>\n"
-        "<|im_start|>assistant\n<|endoftext|>")
-    assert "<|vision_start|>" not in format_gme(LABEL, "candidate")
-    # only a trailing period counts as "has a period", as in the official code
-    assert format_gme(VQA, "query").startswith("<|im_start|>system\nRepresent the given image with the following "
-                                               "question:.<|im_end|>\n<|im_start|>user\n<|vision_start|>")
+    assert format_gme(candidate, "candidate", recipe="native") == GME_SYSTEM + GME_VISION + GME_TAIL
+    assert format_gme(LABEL, "candidate", recipe="native") == GME_SYSTEM + "golden retriever" + GME_TAIL
 
 
 def test_two_tower_text_is_the_instruction_and_text_without_the_placeholder():

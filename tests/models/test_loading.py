@@ -68,13 +68,19 @@ def test_e5v_and_gme_recipes_run_on_tiny_backbones(tiny_dir):
         torch.testing.assert_close(out.norm(dim=-1), torch.ones(2))
         alone = torch.cat([model.encode([x], task_name="T", role="query") for x in inputs])
         torch.testing.assert_close(out, alone, atol=1e-4, rtol=1e-4)
-    assert gme.settings["max_length"] == 1800 and gme.settings["min_pixels"] == 256 * 28 * 28
+    assert gme.settings["max_length"] == 1800 and gme.settings["min_pixels"] == 4 * 28 * 28
     assert e5v.settings["instruction_placement"].startswith("ignored")
-    # GME's query and candidate differ only by the system turn -> different embeddings
+    # GME native: a query and a candidate differ only by the system turn -> different embeddings
+    from transformers import AutoProcessor
+
+    from mmeb.models.gme import GMEEmbedder
+
+    native = GMEEmbedder(gme.model, AutoProcessor.from_pretrained(tiny_dir("tiny-qwen2vl")), name="gme-tiny",
+                         revision=None, metadata={}, recipe_variant="native")
     same = [ModelInput("Represent it", "cat", None, "Represent it cat")]
-    q = gme.encode(same, task_name="T", role="query")
-    c = gme.encode(same, task_name="T", role="candidate")
-    assert not torch.allclose(q, c)
+    q = native.encode(same, task_name="T", role="query")
+    c = native.encode(same, task_name="T", role="candidate")
+    assert not torch.allclose(q, c) and native.settings["min_pixels"] == 256 * 28 * 28
 
 
 def test_not_a_model_directory_is_explained(tmp_path):

@@ -21,9 +21,10 @@ def test_adapter_dir_merges_exactly(tiny_dir, tmp_path, mixed_inputs, dora):
 
     merged = load_model(str(tmp_path / "adapter"), device="cpu")
     batch = merged.prepare(mixed_inputs, task_name="T", role="query")
+    from mmeb.models.vlm import pooled_states
+
     with torch.inference_mode():
-        hidden = peft_model.base_model.model.model(**batch).last_hidden_state[:, -1]  # left padding
-    want = torch.nn.functional.normalize(hidden, dim=-1)
+        want = torch.nn.functional.normalize(pooled_states(peft_model.base_model.model, batch), dim=-1)
     torch.testing.assert_close(merged.embed(batch), want, atol=1e-5, rtol=1e-4)
     assert merged.settings["backbone"] == "qwen2_vl"
     assert merged.recipe.lora["dora"] is dora and merged.recipe.lora["merged"] is True
