@@ -27,7 +27,7 @@ def test_unknown_name_suggests_close_matches():
         load_model("vlm2vec-qwen2vl-2", device="cpu")
 
 
-@pytest.mark.parametrize("name", ["vlm2vec-phi3.5v", "gme-qwen2vl-2b"])
+@pytest.mark.parametrize("name", ["vlm2vec-phi3.5v", "vlm2vec-phi3.5v-lora"])
 def test_remote_code_models_refuse_without_the_flag(name):
     with pytest.raises(ConfigError, match="trust-remote-code"):
         load_model(name, device="cpu")
