@@ -74,7 +74,8 @@ def register(adapter: Adapter) -> Adapter:
 _TWO_TOWER = {"max_length": None, "normalize": True}
 _VLM2VEC = {  # None = the checkpoint's mmeb_model.json, else the backbone's VLM2Vec default
     "backbone": None, "image_token": None, "padding_side": None, "normalize": None, "orphan_image_token": None,
-    "image_resize": None, "min_pixels": None, "max_pixels": None, "num_crops": None, "max_length": None,
+    "image_resize": None, "small_image_resize": None, "min_pixels": None, "max_pixels": None, "num_crops": None,
+    "max_length": None,
 }
 
 # order matters for bare checkpoint folders: the first adapter serving a model_type is its default
@@ -86,7 +87,8 @@ register(Adapter("blip2", "mmeb.models.builders:build_two_tower", ("blip-2",), _
 register(Adapter("e5v", "mmeb.models.builders:build_instructed_vlm", ("llava_next",),
                  {"max_length": None, "image_resize": None, "dtype": "float16"}))
 register(Adapter("gme", "mmeb.models.builders:build_instructed_vlm", ("qwen2_vl",),
-                 {"max_length": 1800, "min_pixels": None, "max_pixels": None, "dtype": "float16"}))
+                 {"max_length": 1800, "min_pixels": None, "max_pixels": None, "dtype": "float16"},
+                 recipes=("default", "native")))
 register(Adapter("openclip", "mmeb.models.builders:build_openclip", (), {"normalize": True}, layout="open_clip"))
 register(Adapter("sentence_transformers", "mmeb.models.builders:build_sentence_transformer", (),
                  {"normalize": True, "prompt_name": None, "batch_size": 32}, layout="sentence_transformers"))

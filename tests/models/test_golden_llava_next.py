@@ -22,7 +22,7 @@ def _embed(model, case):
 
 
 def _grid(directory):
-    config = saved_config(directory, "preprocessor_config.json")
+    config = saved_config(directory, "processor_config.json")["image_processor"]
     return config["image_grid_pinpoints"], config["crop_size"]["height"]
 
 

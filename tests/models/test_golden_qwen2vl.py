@@ -149,7 +149,7 @@ def test_gme_native_matches_gme_inference(gme_native, name):
 
 
 def test_gme_records_recipe_and_caps(gme, gme_native):
-    assert gme.settings["recipe_variant"] == "default" and gme_native.settings["recipe_variant"] == "native"
+    assert gme.settings["recipe"] == "default" and gme_native.settings["recipe"] == "native"
     assert (gme.settings["min_pixels"], gme.settings["max_pixels"]) == (4 * 28 * 28, 1280 * 28 * 28)
     assert (gme_native.settings["min_pixels"], gme_native.settings["max_pixels"]) == (256 * 28 * 28, 1280 * 28 * 28)
 
