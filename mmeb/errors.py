@@ -30,13 +30,22 @@ class ConfigError(MMEBError):
     """A bad configuration (training config, model settings, CLI options)."""
 
 
-def suggest(name: str, choices, kind: str) -> UnknownNameError:
-    """Build an UnknownNameError with a difflib close-match suggestion."""
+def close_matches(name: str, choices, n: int = 3, cutoff: float = 0.5) -> list[str]:
+    """The choices closest to ``name`` (case-insensitive, difflib), best first, in their own spelling."""
     import difflib
 
-    choices = list(choices)
-    lowered = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.5)
-    hint = f" Did you mean: {', '.join(lowered[c] for c in close)}?" if close else ""
+    lowered = {str(c).lower(): str(c) for c in choices}
+    return [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=cutoff)]
+
+
+def did_you_mean(name: str, choices, n: int = 3, cutoff: float = 0.5) -> str:
+    """`` Did you mean: a, b?`` for the close matches of ``name``, or "" when there are none."""
+    close = close_matches(name, choices, n=n, cutoff=cutoff)
+    return f" Did you mean: {', '.join(close)}?" if close else ""
+
+
+def suggest(name: str, choices, kind: str) -> UnknownNameError:
+    """Build an UnknownNameError with a close-match suggestion."""
+    hint = did_you_mean(name, choices)
     return UnknownNameError(f"unknown {kind} {name!r}.{hint} (see the full list with `mmeb {kind}s`)"
                             if kind in ("task", "model") else f"unknown {kind} {name!r}.{hint}")

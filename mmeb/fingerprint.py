@@ -36,12 +36,10 @@ def _load_memo() -> dict[str, list]:
 
 
 def _save_memo(memo: dict[str, list]) -> None:
-    path = _memo_path()
+    from mmeb.results.io import atomic_write_json
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(memo, separators=(",", ":")))
-        os.replace(tmp, path)
+        atomic_write_json(_memo_path(), json.dumps(memo, separators=(",", ":")))
     except OSError:
         pass
 

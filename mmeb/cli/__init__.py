@@ -41,13 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mmeb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"mmeb.cli.{name}")
-        except ModuleNotFoundError as exc:  # a layer not installed / not built yet
-            if exc.name != f"mmeb.cli.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"mmeb.cli.{name}").register(sub)
     return parser
 
 

@@ -7,7 +7,6 @@ images at the root. Every error names the task, the row and the file, and says w
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 from pathlib import Path
@@ -16,7 +15,7 @@ from mmeb.data.hub import IMAGES_ARCHIVE, DownloadFn, fetch_subset, how_to_provi
 from mmeb.data.images import FolderImageStore, ZipImageStore, first_rows
 from mmeb.data.items import QueryRow, SubsetSpec, TaskData
 from mmeb.data.parsing import parse_row
-from mmeb.errors import DataError, DataUnavailableError
+from mmeb.errors import DataError, DataUnavailableError, close_matches
 
 DATA_DIR_ENV = "MMEB_DATA_DIR"
 COLUMNS = ("qry_text", "qry_img_path", "tgt_text", "tgt_img_path")
@@ -42,7 +41,7 @@ def parquet_files(root: Path, subset: str, advice: str) -> list[Path]:
         raise DataUnavailableError(f"task {subset}: no {SPLIT}-*.parquet file in {folder} (found: {found}). "
                                    + advice)
     present = sorted(d.name for d in root.iterdir() if d.is_dir() and any(d.glob("*.parquet")))
-    close = difflib.get_close_matches(subset, present, n=3, cutoff=0.6)
+    close = close_matches(subset, present, cutoff=0.6)
     raise DataUnavailableError(
         f"task {subset}: no folder {folder} (subsets there: {', '.join(present) or 'none'}"
         f"{'; did you mean: ' + ', '.join(close) + '?' if close else ''}). " + advice)

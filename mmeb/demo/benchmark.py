@@ -108,6 +108,7 @@ def read_manifest(out_dir: str | Path) -> dict | None:
 def write_benchmark(out_dir: str | Path, config: BenchmarkConfig = BenchmarkConfig(), *,
                     progress: bool = False) -> dict:
     """Generate and write both layouts; returns the manifest. Reuses the files when the manifest matches."""
+    from mmeb.results.io import atomic_write_json
     from mmeb.testing.mirror import write_eval_layout
     from mmeb.training.layout import write_train_layout
 
@@ -132,7 +133,5 @@ def write_benchmark(out_dir: str | Path, config: BenchmarkConfig = BenchmarkConf
         "held_out_combinations": [list(c) for c in bench.held_out],
         "vocabulary": bench.vocabulary(),
     }
-    tmp = out / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(out / MANIFEST)
+    atomic_write_json(out / MANIFEST, manifest)
     return manifest

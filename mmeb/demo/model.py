@@ -48,7 +48,6 @@ TRAINING: dict[str, Any] = {
 }
 DEFAULT_STEPS = 400
 
-TRAINED = "demo-qwen2vl-tiny-trained"
 UNTRAINED = "demo-qwen2vl-tiny-untrained"
 TWO_TOWER = "demo-clip-tiny-random"
 

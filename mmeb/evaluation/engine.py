@@ -160,20 +160,12 @@ def resolve_tasks(tasks: str | Task | Iterable[str | Task]) -> list[Task]:
 
 
 def resolve_model(model: Any, *, device: torch.device, **load_kwargs: Any) -> Any:
-    """A spec string goes through :func:`mmeb.models.load_model` (plug-ins directly while it is absent)."""
+    """A spec string goes through :func:`mmeb.models.load_model`; a model object is used as it is."""
     if not isinstance(model, str):
         return model
-    try:
-        from mmeb.models import load_model
-    except ImportError:
-        load_model = None
-    if load_model is not None:
-        return load_model(model, device=str(device), **load_kwargs)
-    from mmeb.models.plugin import is_plugin_spec, load_plugin
+    from mmeb.models import load_model
 
-    if is_plugin_spec(model):
-        return load_plugin(model)
-    raise ConfigError(f"cannot load model {model!r}: mmeb.models.load_model is not available in this install")
+    return load_model(model, device=str(device), **load_kwargs)
 
 
 def model_info(model: Any) -> ModelInfo:

@@ -12,6 +12,8 @@ Split = Literal["IND", "OOD"]
 Modality = Literal["image", "text", "image+text"]
 
 MMEB_EVAL_ID = "TIGER-Lab/MMEB-eval"
+#: the training set of the VLM2Vec paper (IND tasks only), read by ``mmeb train``
+MMEB_TRAIN_ID = "TIGER-Lab/MMEB-train"
 #: Default revision of TIGER-Lab/MMEB-eval. The resolved commit hash is recorded in every result;
 #: pass an explicit commit (``--dataset-revision``) to pin a run to one snapshot.
 MMEB_EVAL_REVISION = "main"

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mmeb.errors import ConfigError
+from mmeb.tasks.metadata import MMEB_TRAIN_ID
 
 Backbone = Literal["auto", "qwen2_vl", "llava_next", "phi3_v"]
 
@@ -22,7 +23,7 @@ class TrainConfig(BaseModel):
     backbone: Backbone = "auto"
     trust_remote_code: bool = False  # needed for Phi-3.5-V only
     # data (MMEB-train)
-    train_data: str = "TIGER-Lab/MMEB-train"
+    train_data: str = MMEB_TRAIN_ID
     dataset_revision: str | None = None
     split: Literal["original", "diverse_instruction"] = "original"
     subsets: list[str] | dict[str, float] = Field(min_length=1)
@@ -149,9 +150,9 @@ def load_config(source: "TrainConfig | dict | str | Path", overrides: list[str] 
         unknown = [str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden"]
         hint = ""
         if unknown:
-            import difflib
+            from mmeb.errors import close_matches
 
-            close = {u: difflib.get_close_matches(u, TrainConfig.model_fields, n=1) for u in unknown}
+            close = {u: close_matches(u, TrainConfig.model_fields, n=1, cutoff=0.6) for u in unknown}
             hint = " " + " ".join(f"{u!r}: did you mean {c[0]!r}?" for u, c in close.items() if c)
         raise ConfigError(f"bad training config: {problems}.{hint}") from None
 

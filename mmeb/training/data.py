@@ -16,7 +16,6 @@ from typing import Any
 from mmeb.data.images import ZipImageStore
 from mmeb.errors import DataError, DataUnavailableError, suggest
 
-HUB_DATASET = "TIGER-Lab/MMEB-train"
 #: the 20 in-distribution training subsets (Hub config names; note ImageNet_1K's underscore)
 MMEB_TRAIN_SUBSETS = (
     "ImageNet_1K", "N24News", "HatefulMemes", "VOC2007", "SUN397", "OK-VQA", "A-OKVQA", "DocVQA",
@@ -79,10 +78,6 @@ class TrainData:
 
     def read_image(self, subset: str, path: str) -> bytes:
         return self.images[subset].read_bytes(path)
-
-    @property
-    def has_negatives(self) -> bool:
-        return any(p.has_negative for p in self.pairs)
 
 
 def resolve_source(train_data: str, revision: str | None, split: str, subsets: list[str]) -> tuple[Path, str, str]:
