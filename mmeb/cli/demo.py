@@ -66,14 +66,13 @@ def overview_table(board):
     """The synthetic benchmark's overview (hit@1 %, unweighted means as in the paper) as a rich table."""
     from rich.table import Table
 
-    from mmeb.leaderboard.aggregate import GROUP_LABELS
-    from mmeb.units import format_points
+    from mmeb.demo.report import overview_cells
 
+    header, rows = overview_cells(board)
     table = Table(title=f"{board.benchmark} benchmark: hit@1 (%)")
-    table.add_column("Model", no_wrap=True)
-    for group, tasks in board.task_groups.items():
-        table.add_column(f"{GROUP_LABELS.get(group, group)} ({len(tasks)})", justify="right")
-    for row in board.rows:
-        cells = [row.groups[g].value for g in board.task_groups]
-        table.add_row(row.name, *(format_points(v, missing="-") for v in cells))
+    table.add_column(header[0], no_wrap=True)
+    for column in header[1:]:
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(*row)
     return table

@@ -13,7 +13,9 @@ def register(subparsers) -> None:
     p.add_argument("--tasks", nargs="+", default=["all"], metavar="SEL",
                    help="task names or groups, as for `mmeb tasks` (default: all)")
     p.add_argument("--revision", default=None,
-                   help="dataset revision (branch, tag or commit; default: each task's pinned revision)")
+                   help="dataset revision: a branch, tag or commit (default: the branch in each task's metadata, "
+                        "`main` for TIGER-Lab/MMEB-eval, which is not pinned; the commit it resolves to is printed "
+                        "and recorded in every result; pass a commit to pin)")
     p.add_argument("--cache-dir", default=None, help="Hub cache folder (default: huggingface_hub's)")
     p.set_defaults(func=run)
 

@@ -17,9 +17,10 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
 def apply_output_arguments(args: argparse.Namespace) -> tuple[bool, float | None]:
     """Silence third-party bars and known-harmless warnings; returns (progress on?, seconds between lines)."""
     from mmeb.cli import UserError
-    from mmeb.evaluation.progress import quiet_third_party
+    from mmeb.evaluation.progress import progress_mode, quiet_third_party
 
-    quiet_third_party()
     if args.progress_interval is not None and args.progress_interval <= 0:
         raise UserError(f"--progress-interval must be > 0 seconds, got {args.progress_interval}")
-    return not (args.quiet or args.no_progress), args.progress_interval
+    enabled = not (args.quiet or args.no_progress)
+    quiet_third_party(bars=progress_mode(enabled) == "bars")
+    return enabled, args.progress_interval

@@ -88,6 +88,7 @@ class _Bar:
     description: str
     total: int | None
     started: float
+    unit: str = "items"
     done: int = 0
 
 
@@ -96,10 +97,10 @@ class LineProgress:
     model load still gets its line on time)."""
 
     def __init__(self, stream: TextIO | None = None, interval: float | None = None,
-                 clock: Callable[[], float] = time.monotonic, unit: str = "items"):
+                 clock: Callable[[], float] = time.monotonic):
         self.stream = stream or sys.stdout
         self.interval = progress_interval(interval)
-        self.clock, self.unit = clock, unit
+        self.clock = clock
         self._bars: dict[int, _Bar] = {}
         self._next_id = 0
         self._lock = threading.Lock()
@@ -108,10 +109,10 @@ class LineProgress:
         self._activity, self._activity_started = "working", clock()
 
     # -- the interface shared with the bars
-    def add_task(self, description: str, total: int | None = None) -> int:
+    def add_task(self, description: str, total: int | None = None, unit: str = "items") -> int:
         with self._lock:
             self._next_id += 1
-            self._bars[self._next_id] = _Bar(description, total, self.clock())
+            self._bars[self._next_id] = _Bar(description, total, self.clock(), unit)
             return self._next_id
 
     def advance(self, task_id: int, amount: int = 1) -> None:
@@ -123,7 +124,7 @@ class LineProgress:
             bar = self._bars.pop(task_id)
         elapsed = self.clock() - bar.started
         if elapsed >= self.interval:  # a short bar's end says nothing the next note does not
-            self._write(progress_line(bar.description, bar.done, bar.total, elapsed, self.unit) + " done")
+            self._write(progress_line(bar.description, bar.done, bar.total, elapsed, bar.unit) + " done")
 
     def describe(self, task_id: int, description: str) -> None:
         with self._lock:
@@ -139,7 +140,7 @@ class LineProgress:
         """Write the current state of every running bar, or a "still busy" line when none runs."""
         now = self.clock()
         with self._lock:
-            lines = [progress_line(b.description, b.done, b.total, now - b.started, self.unit)
+            lines = [progress_line(b.description, b.done, b.total, now - b.started, b.unit)
                      for b in self._bars.values()]
         if not lines:
             lines = [f"still {self._activity} ({format_duration(now - self._activity_started)})"]
@@ -176,7 +177,7 @@ class BarProgress:
                                   _items_per_second_column(), TimeElapsedColumn(), console=Console(stderr=True),
                                   transient=True)
 
-    def add_task(self, description: str, total: int | None = None) -> int:
+    def add_task(self, description: str, total: int | None = None, unit: str = "items") -> int:
         return self._progress.add_task(description, total=total)
 
     def advance(self, task_id: int, amount: int = 1) -> None:
@@ -243,13 +244,19 @@ HARMLESS_WARNINGS = (
     r".*TypedStorage is deprecated",  # torch internals
     r".*Using a slow image processor as `use_fast` is unset",  # transformers processors
     r".*The `use_fast` parameter is deprecated",
+    r".*`gradient_checkpointing` is deprecated and will be removed in v6",  # transformers' rename, same switch
 )
 
 
-def quiet_third_party() -> None:
+def quiet_third_party(bars: bool | None = None) -> None:
     """No nested progress bars from HF datasets / transformers / hub (their bars are one per file or map call:
-    noise around mmeb's own progress) and no known-harmless warnings. Called by the CLI before heavy imports."""
+    noise around mmeb's own progress) and no known-harmless warnings. Outside a terminal (``bars`` False, by
+    default decided as for mmeb's own progress) no tqdm bar at all: the Trainer's and sentence-transformers'
+    bars become carriage-return noise in a log. Called by the CLI before heavy imports."""
     import warnings
+
+    if not (progress_mode() == "bars" if bars is None else bars):
+        os.environ.setdefault("TQDM_DISABLE", "1")
 
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # transformers' weight-loading bars follow it
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")

@@ -20,7 +20,7 @@ class LineProgressCallback(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         if state.is_world_process_zero:
             self.done = state.global_step  # resumed runs start part-way
-            self.bar = self.display.add_task("train steps", total=state.max_steps)
+            self.bar = self.display.add_task("train steps", total=state.max_steps, unit="steps")
             self.display.advance(self.bar, self.done)
 
     def on_step_end(self, args, state, control, **kwargs):

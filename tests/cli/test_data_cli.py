@@ -74,3 +74,10 @@ def test_models_writes_loadable_random_weight_models(tmp_path, capsys):
     assert list((tmp_path / "results").rglob("MSCOCO_i2t.json"))
     assert main(["data", "models", "--out", str(tmp_path / "m2"), "--presets", "tiny-clipp"]) == 2
     assert "Did you mean: tiny-clip" in capsys.readouterr().err
+
+
+def test_download_help_does_not_promise_a_pinned_revision(capsys):
+    with pytest.raises(SystemExit):
+        main(["download", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "pinned revision" not in help_text and "which is not pinned" in help_text

@@ -33,7 +33,7 @@ def test_steps_become_progress_lines_with_the_last_loss():
     display.tick()
     callback.on_train_end(None, state, None)
     lines = [line.split("] ", 1)[1] for line in out.getvalue().splitlines()]
-    assert lines[0] == "train steps (loss 1.235) 100/400 25% 2.0 items/s ETA 0:02:30"
+    assert lines[0] == "train steps (loss 1.235) 100/400 25% 2.0 steps/s ETA 0:02:30"
     assert lines[-1] == "training done: 100 steps"
 
 
