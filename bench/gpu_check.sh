@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The one prepared GPU check (issues 3, 4 and 6), sized for a single ~8-minute run on one H100/H200:
+# The one prepared GPU check (issues 3, 4, 6 and 15), sized for ~10 minutes on one H100/H200:
 #   1. tiny Qwen2-VL on cuda: default dtype bf16, embeddings agree with the fp32 CPU run;
-#   2. engine bench (a)/(b)/(c) on real-size random-weight CLIP ViT-L/14 (1000 queries/task) and Qwen2-VL-2B;
+#   2. engine bench on real-size random-weight models - (a)/(b), (a)/(c), first pass, warm rerun, peak memory,
+#      prepare_overhead, worker_scaling, pipeline_gap_share, warm_rerun_share: 2a CLIP ViT-L/14, 2b SigLIP-so400m,
+#      2c Qwen2-VL-2B, 2d Qwen2-VL-7B; 2e --preprocess device vs reference on CLIP ViT-L/14 (pixel difference,
+#      embedding cosine, score change); 2f GPU-hours of MMEB-V1 / V2 projected from 2d;
 #   3. trainer: real-size random-weight Qwen2-VL-2B + LoRA, global batch 256 with GradCache (step time, peak memory),
 #      and the GradCache / plain step-time ratio at a batch both fit, with chunk 8 (3b) and half the batch (3c).
 # Usage (repo root, GPU machine):  OUT=/some/dir bash bench/gpu_check.sh
@@ -11,11 +14,13 @@ OUT=${OUT:-bench/gpu_out}; mkdir -p "$OUT"
 WORK=${WORK:-/tmp/mmeb-gpu}; mkdir -p "$WORK"
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 if [ "${SMOKE:-0}" = 1 ]; then
-  DEV=cpu CLIP=tiny-clip QWEN=tiny-qwen2vl NQ_CLIP=20 NQ_QWEN=10 TRAIN_B=16 RATIO_B=8 IMG=56 WORKERS=2
+  DEV=cpu CLIP=tiny-clip SIGLIP=tiny-siglip QWEN=tiny-qwen2vl QWEN7=tiny-qwen2vl NQ_CLIP=20 NQ_QWEN=10 NQ_QWEN7=10
+  TRAIN_B=16 RATIO_B=8 IMG=56 WORKERS=2
 else
-  DEV=cuda CLIP=clip-vit-l-14 QWEN=qwen2vl-2b NQ_CLIP=1000 NQ_QWEN=200 TRAIN_B=256 RATIO_B=32 IMG=448 WORKERS=8
+  DEV=cuda CLIP=clip-vit-l-14 SIGLIP=siglip-so400m QWEN=qwen2vl-2b QWEN7=qwen2vl-7b NQ_CLIP=1000 NQ_QWEN=200
+  NQ_QWEN7=100 TRAIN_B=256 RATIO_B=32 IMG=448 WORKERS=8
 fi
-STEPS=${STEPS:-"1 2a 2b 3a 3b 3c"}   # a subset, e.g. STEPS="2a 3b", when device time is short
+STEPS=${STEPS:-"1 2a 2b 2c 2d 2e 2f 3a 3b 3c"}   # a subset, e.g. STEPS="2a 3b", when device time is short
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 step() { echo; echo "=== $1 ($(date +%T))"; }
 
@@ -42,16 +47,30 @@ assert cos.min() > 0.98
 PY
 fi
 
-if want 2a; then
-step "2a. engine bench: $CLIP, $NQ_CLIP queries/task"
-timeout 140 python bench/bench_engine.py --preset "$CLIP" --device "$DEV" --n-queries "$NQ_CLIP" --batch-size 128 \
-  --num-workers "$WORKERS" --work-dir "$WORK/engine-clip" --json-out "$OUT/bench_engine_clip.json" 2>&1 | tail -25 | tee "$OUT/bench_engine_clip.txt"
+engine() {  # engine <step> <preset> <queries> <batch> <name> [extra flags]
+  local id=$1 preset=$2 nq=$3 batch=$4 name=$5; shift 5
+  step "$id. engine bench: $preset, $nq queries/task"
+  timeout "${ENGINE_TIMEOUT:-150}" python bench/bench_engine.py --preset "$preset" --device "$DEV" --n-queries "$nq" \
+    --batch-size "$batch" --num-workers "$WORKERS" --no-compare-loader --work-dir "$WORK/engine-$name" \
+    --json-out "$OUT/bench_engine_$name.json" "$@" 2>&1 | tail -32 | tee "$OUT/bench_engine_$name.txt"
+}
+want 2a && engine 2a "$CLIP" "$NQ_CLIP" 128 clip
+want 2b && engine 2b "$SIGLIP" "$NQ_CLIP" 128 siglip
+want 2c && engine 2c "$QWEN" "$NQ_QWEN" 16 qwen
+want 2d && engine 2d "$QWEN7" "$NQ_QWEN7" 8 qwen7b
+
+if want 2e; then
+step "2e. --preprocess device vs reference: $CLIP"
+CLIP_DIR="$WORK/engine-clip/model"
+[ -f "$CLIP_DIR/config.json" ] || CLIP_DIR=$(python -c "from mmeb.testing.models import build; print(build('$CLIP', '$WORK/clip-model', device='$DEV' if '$DEV' == 'cuda' else None))" | tail -1)
+timeout 120 python bench/bench_preprocess.py --model-dir "$CLIP_DIR" --device "$DEV" --n-queries 200 \
+  --json-out "$OUT/bench_preprocess_clip.json" 2>&1 | tail -30 | tee "$OUT/bench_preprocess_clip.txt"
 fi
 
-if want 2b; then
-step "2b. engine bench: $QWEN, $NQ_QWEN queries/task"
-timeout "${QWEN_ENGINE_TIMEOUT:-140}" python bench/bench_engine.py --preset "$QWEN" --device "$DEV" --n-queries "${NQ_QWEN_OVERRIDE:-$NQ_QWEN}" --batch-size 16 \
-  --num-workers "$WORKERS" --work-dir "$WORK/engine-qwen" --json-out "$OUT/bench_engine_qwen.json" 2>&1 | tail -25 | tee "$OUT/bench_engine_qwen.txt"
+if want 2f; then
+step "2f. projected GPU-hours for a 7B model (from 2d's end-to-end throughput)"
+[ -f "$OUT/bench_engine_qwen7b.json" ] && python bench/project_gpu_hours.py "$OUT/bench_engine_qwen7b.json" \
+  | tee "$OUT/gpu_hours_7b.json"
 fi
 
 QWEN_DIR="$WORK/engine-qwen/model"

@@ -100,6 +100,17 @@ _QWEN2VL_2B = dict(
     vision=dict(depth=32, embed_dim=1280, hidden_size=1536, num_heads=16, mlp_ratio=4, patch_size=14,
                 spatial_merge_size=2, temporal_patch_size=2),
 )
+_QWEN2VL_7B = dict(
+    text=dict(_QWEN2VL_2B["text"], vocab_size=152064, hidden_size=3584, intermediate_size=18944,
+              num_attention_heads=28, num_key_value_heads=4, tie_word_embeddings=False),
+    vision=dict(_QWEN2VL_2B["vision"], hidden_size=3584),
+)
+_SIGLIP_SO400M = dict(  # google/siglip-so400m-patch14-384
+    text=dict(hidden_size=1152, intermediate_size=4304, num_hidden_layers=27, num_attention_heads=16,
+              max_position_embeddings=64, vocab_size=32000),
+    vision=dict(hidden_size=1152, intermediate_size=4304, num_hidden_layers=27, num_attention_heads=16,
+                image_size=384, patch_size=14),
+)
 _LLAVA_NEXT_7B = dict(  # llava-hf/llava-v1.6-mistral-7b-hf
     text=dict(model_type="mistral", vocab_size=32064, hidden_size=4096, intermediate_size=14336,
               num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=8,
@@ -192,10 +203,13 @@ def _build_clip(out_dir: Path, words, overrides, sizes: dict | None, preset: str
 def _build_siglip(out_dir: Path, words, overrides, sizes, preset, golden: bool = False) -> Path:
     from transformers import SiglipConfig, SiglipImageProcessor, SiglipModel, SiglipProcessor
 
-    tok = word_tokenizer(words, [], pad="<pad>", eos="</s>", bos=None, model_max_length=16,
+    real = sizes is not None
+    tok = word_tokenizer(words, [], pad="<pad>", eos="</s>", bos=None, model_max_length=64 if real else 16,
                          add_eos=True)
-    cfg = _apply_overrides({"text_config": dict(_TINY_TOWER, max_position_embeddings=16, vocab_size=len(tok)),
-                            "vision_config": dict(_TINY_TOWER, image_size=30, patch_size=2)}, overrides, preset)
+    if not real:
+        sizes = dict(text=dict(_TINY_TOWER, max_position_embeddings=16, vocab_size=len(tok)),
+                     vision=dict(_TINY_TOWER, image_size=30, patch_size=2))
+    cfg = _apply_overrides({"text_config": sizes["text"], "vision_config": sizes["vision"]}, overrides, preset)
     text = dict(cfg["text_config"], projection_size=cfg["text_config"]["hidden_size"],
                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, bos_token_id=None)
     vision = dict(cfg["vision_config"], bos_token_id=None, eos_token_id=None, pad_token_id=None)
@@ -203,7 +217,7 @@ def _build_siglip(out_dir: Path, words, overrides, sizes, preset, golden: bool =
     side = cfg["vision_config"]["image_size"]
     processor = SiglipProcessor(image_processor=SiglipImageProcessor(size={"height": side, "width": side}),
                                 tokenizer=tok)
-    return _save(model, processor, out_dir, None)
+    return _save(_real_size_dtype(model, real), processor, out_dir, None)
 
 
 def _build_blip(out_dir: Path, words, overrides, sizes, preset, golden: bool = False) -> Path:
@@ -354,6 +368,8 @@ PRESETS: dict[str, tuple[Callable[..., Path], dict | None]] = {
     "clip-vit-b-16": (_build_clip, _CLIP_B16),
     "clip-vit-l-14": (_build_clip, _CLIP_L14),
     "qwen2vl-2b": (_build_qwen2vl, _QWEN2VL_2B),
+    "qwen2vl-7b": (_build_qwen2vl, _QWEN2VL_7B),
+    "siglip-so400m": (_build_siglip, _SIGLIP_SO400M),
     "llava-next-7b": (_build_llava_next, _LLAVA_NEXT_7B),
 }
 
