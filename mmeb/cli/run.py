@@ -22,7 +22,8 @@ def register(subparsers) -> None:
                    help="model name, directory, Hub id, st:<id>, mteb:<name>, or plug-in spec")
     add_model_loading_arguments(p)
     p.add_argument("--tasks", nargs="+", default=["all"], metavar="SELECTOR",
-                   help="task names, meta-tasks, IND/OOD or all (default: all)")
+                   help="task names, meta-tasks, IND/OOD or all (default: all, the 36 MMEB-V1 tasks); MMEB-V2:all, "
+                        "MMEB-V2:image|video|visdoc, MMEB-V2:<sub-category> or MMEB-V2:<Task>")
     p.add_argument("--data-dir", default=None, help="local copy of the data in the Hub layout (else $MMEB_DATA_DIR, "
                                                      "else the Hub cache)")
     p.add_argument("--output-dir", default="results", help="where result files go (default: results)")
@@ -49,6 +50,12 @@ def register(subparsers) -> None:
                    help="fractional (default): a positive tied with k other contents scores 1/(k+1); "
                         "v1: the official rule (argmax == 0, ties go to the positive), for comparison only")
     p.add_argument("--similarity", choices=["cosine", "dot"], default="cosine", help="score function (default: cosine)")
+    p.add_argument("--ndcg", choices=["correct", "official"], default="correct",
+                   help="MMEB-V2 graded NDCG: correct (default) gives each document its own grade; official pairs "
+                        "the grades as the official scorer does (changes graded visdoc tasks only; recorded)")
+    p.add_argument("--data-version", choices=["v2.0.0", "v2.0.1", "v2.1"], default=None,
+                   help="MMEB-V2 data version (default v2.1: the current Hub data, MomentSeeker de-duplicated, the "
+                        "fixed page tasks; v2.0.0 = the paper's data)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="evaluate the first N queries of each task only (smoke tests; recorded in results)")
     add_output_arguments(p)
@@ -73,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         ties=args.ties, similarity=args.similarity, save_predictions=args.save_predictions, limit=args.limit,
         dataset_revision=args.dataset_revision, progress=progress,
-        progress_interval=interval)
+        progress_interval=interval, ndcg=args.ndcg, data_version=args.data_version)
     report = run_evaluation(args.model, args.tasks, settings, **load_kwargs)
     if distributed.env_world_size() > 1 and int(os.environ.get("RANK", "0")) != 0:
         return 1 if report.failures else 0

@@ -39,21 +39,29 @@ class Item:
     text:        the payload without instruction, placeholder or surrounding whitespace.
     image_path:  path relative to the image root; "" when the item has no image. Note an
                  item can carry the placeholder in raw_text yet have no image (WebQA, EDIS).
+    frames:      a video: the paths (relative to the image root) of its frames in temporal order, already
+                 sampled; () when the item has no video. Part of the identity: two videos with the same
+                 (empty) text are different items.
     """
 
     raw_text: str
     instruction: str
     text: str
     image_path: str = ""
+    frames: tuple[str, ...] = ()
 
     @property
     def has_image(self) -> bool:
         return bool(self.image_path)
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
+    def has_frames(self) -> bool:
+        return bool(self.frames)
+
+    @property
+    def key(self) -> tuple:
         """Content identity within a task: equal keys are the same input to a model."""
-        return (self.raw_text, self.instruction, self.text, self.image_path)
+        return (self.raw_text, self.instruction, self.text, self.image_path, self.frames)
 
 
 @dataclass(slots=True)

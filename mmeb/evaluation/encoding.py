@@ -133,22 +133,26 @@ class _RoleDataset(Dataset):
 
     def _input(self, index: int) -> ModelInput:
         item = self.items[index]
-        image = None
-        if item.has_image:
-            data = self.plan.held.get(item.image_path)
-            if data is None:
-                data = read_image(self.images, item, self.task_name, self.role)
-                if hashlib.sha256(data).hexdigest() != self.plan.facts[item.image_path].sha256:
-                    raise DataError(f"task {self.task_name}, {self.role} image {item.image_path!r} changed while "
-                                    "the run was reading it; run again")
-            try:
-                image = _decode(data)
-            except Exception as exc:
-                where = getattr(self.images, "location", "the image store")
-                raise DataError(f"task {self.task_name}, {self.role} image {item.image_path!r}: cannot decode it "
-                                f"from {where} ({exc}). The file is corrupt or not an image; re-download the "
-                                "images (`mmeb download`).") from exc
-        return ModelInput(instruction=item.instruction, text=item.text, image=image, raw_text=item.raw_text)
+        image = self._decode(item, item.image_path) if item.has_image else None
+        frames = getattr(item, "frames", ())
+        video = tuple(self._decode(item, path) for path in frames) if frames else None
+        return ModelInput(instruction=item.instruction, text=item.text, image=image, raw_text=item.raw_text,
+                          frames=video)
+
+    def _decode(self, item: Item, path: str):
+        data = self.plan.held.get(path)
+        if data is None:
+            data = read_image(self.images, item, self.task_name, self.role, path)
+            if hashlib.sha256(data).hexdigest() != self.plan.facts[path].sha256:
+                raise DataError(f"task {self.task_name}, {self.role} image {path!r} changed while "
+                                "the run was reading it; run again")
+        try:
+            return _decode(data)
+        except Exception as exc:
+            where = getattr(self.images, "location", "the image store")
+            raise DataError(f"task {self.task_name}, {self.role} image {path!r}: cannot decode it "
+                            f"from {where} ({exc}). The file is corrupt or not an image; re-download the "
+                            "images (`mmeb download`).") from exc
 
 
 def _decode(data: bytes):

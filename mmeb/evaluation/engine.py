@@ -36,8 +36,11 @@ import torch.nn.functional as F
 from mmeb._version import __version__
 from mmeb.errors import ConfigError, MMEBError, ModelOutputError
 from mmeb.evaluation import distributed
+from mmeb.data.v2.items import PoolTaskData
 from mmeb.evaluation.cache import EmbeddingCache, model_identity
+from mmeb.evaluation.corpus import evaluate_pool_task, submit_pool_task
 from mmeb.evaluation.encoding import LOADERS, EncodeOptions, Encoder, RoleJob
+from mmeb.evaluation.graded import NDCG_RULES, NdcgRule
 from mmeb.evaluation.image_identity import ImageIdentity
 from mmeb.evaluation.metrics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, compute_scores
 from mmeb.evaluation.progress import make_progress
@@ -46,6 +49,7 @@ from mmeb.results import io
 from mmeb.results.schema import (DatasetInfo, EvaluationInfo, HarnessInfo, ModelInfo, Prediction, TaskResult,
                                  TieRule, Timings)
 from mmeb.tasks.base import Task
+from mmeb.tasks.v2.metadata import DATA_VERSIONS, DEFAULT_DATA_VERSION
 from mmeb.units import format_percent
 
 Similarity = Literal["cosine", "dot"]
@@ -113,12 +117,18 @@ class RunSettings:
     progress_interval: float | None = None  # seconds between progress lines (None: $MMEB_PROGRESS_INTERVAL or 15)
     bootstrap_resamples: int = BOOTSTRAP_RESAMPLES
     bootstrap_seed: int = BOOTSTRAP_SEED
+    ndcg: NdcgRule = "correct"  # MMEB-V2 graded NDCG: each document its own grade, or the official pairing
+    data_version: str | None = None  # MMEB-V2 data version (None = the current Hub data, v2.1)
 
     def check(self) -> None:
         if self.ties not in ("fractional", "v1"):
             raise ConfigError(f"ties must be 'fractional' or 'v1', got {self.ties!r}")
         if self.similarity not in ("cosine", "dot"):
             raise ConfigError(f"similarity must be 'cosine' or 'dot', got {self.similarity!r}")
+        if self.ndcg not in NDCG_RULES:
+            raise ConfigError(f"ndcg must be one of {NDCG_RULES}, got {self.ndcg!r}")
+        if self.data_version is not None and self.data_version not in DATA_VERSIONS:
+            raise ConfigError(f"data_version must be one of {DATA_VERSIONS}, got {self.data_version!r}")
         if self.loader not in LOADERS:
             raise ConfigError(f"loader must be one of {LOADERS}, got {self.loader!r}")
         if self.preprocess not in ("reference", "device"):
@@ -267,7 +277,11 @@ class _TaskLoader:
 
     def _load(self, task: Task) -> _LoadedTask:
         kwargs = {"revision": self.settings.dataset_revision} if self.settings.dataset_revision else {}
+        if self.settings.data_version and task.metadata.benchmark == "MMEB-V2":
+            kwargs["data_version"] = self.settings.data_version
         data = task.load(data_dir=self.settings.data_dir, **kwargs)
+        if isinstance(data, PoolTaskData):  # MMEB-V2: a candidate pool, global or local ranking
+            return submit_pool_task(task, data, self.encoder, self.settings.limit)
         rows = data.rows[: self.settings.limit] if self.settings.limit else data.rows
         if not rows:
             raise MMEBError(f"task {task.name}: no query rows in {data.source}")
@@ -281,7 +295,8 @@ def _completed(task: Task, info: ModelInfo, settings: RunSettings) -> TaskResult
     """The stored result of ``task`` if it is complete and made with the same score-changing choices."""
     if not settings.output_dir or settings.overwrite:
         return None
-    previous = io.read_complete(io.result_path(settings.output_dir, info.name, info.revision, task.name))
+    previous = io.read_complete(io.result_path(settings.output_dir, info.name, info.revision, task.name,
+                                               task.metadata.benchmark))
     return previous if previous is not None and _same_run(previous, info, settings) else None
 
 
@@ -298,7 +313,8 @@ def _run_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSettin
         if settings.output_dir and distributed.is_main():
             io.write_error(settings.output_dir, info.name, info.revision, name, {
                 "task_name": name, "error_type": type(exc).__name__, "message": message,
-                "traceback": traceback.format_exc(), "date": datetime.now(timezone.utc).isoformat()})
+                "traceback": traceback.format_exc(), "date": datetime.now(timezone.utc).isoformat()},
+                task.metadata.benchmark)
         if encoder.progress is not None:
             encoder.progress.note(f"{name}: failed ({message})")
         return TaskOutcome(name, "failed", error=message, seconds=time.perf_counter() - started)
@@ -315,6 +331,8 @@ def _same_run(previous: TaskResult, info: ModelInfo, settings: RunSettings) -> b
     evaluation = previous.evaluation or EvaluationInfo()
     return (previous.tie_rule == settings.ties and evaluation.limit == settings.limit
             and evaluation.similarity == settings.similarity
+            and (previous.benchmark != "MMEB-V2" or (evaluation.ndcg == settings.ndcg and previous.dataset.version
+                                                      == (settings.data_version or DEFAULT_DATA_VERSION)))
             and previous.model.settings == model_info_settings_roundtrip(info))
 
 
@@ -362,6 +380,8 @@ def evaluate_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSe
     loaded = loader.get(task)
     if upcoming is not None:
         loader.prefetch(upcoming)
+    if isinstance(loaded.data, PoolTaskData):
+        return evaluate_pool_task(task, loaded, encoder, info, settings, device, t0)
     data, rows, query_ids = loaded.data, loaded.rows, loaded.query_ids
     t1 = time.perf_counter()
     try:

@@ -37,19 +37,21 @@ class RolePlan:
     images_read: int = 0
 
 
-def read_image(images: ImageStore | None, item: Item, task_name: str, role: str) -> bytes:
+def read_image(images: ImageStore | None, item: Item, task_name: str, role: str, path: str | None = None) -> bytes:
+    """The bytes of ``path`` (default: the item's image; a video's frames are read one by one)."""
+    path = item.image_path if path is None else path
     if images is None:
-        raise DataError(f"task {task_name}: {role} {item.raw_text[:60]!r} names image {item.image_path!r} "
+        raise DataError(f"task {task_name}: {role} {item.raw_text[:60]!r} names image {path!r} "
                         "but the task data has no image store")
     try:
-        return images.read_bytes(item.image_path)
+        return images.read_bytes(path)
     except DataError:
         raise
     except Exception as exc:
-        raise DataError(f"task {task_name}, {role} image {item.image_path!r}: cannot read it ({exc})") from exc
+        raise DataError(f"task {task_name}, {role} image {path!r}: cannot read it ({exc})") from exc
 
 
-def learn(data: bytes, item: Item, task_name: str, role: str) -> ImageFacts:
+def learn(data: bytes, item: Item, task_name: str, role: str, path: str | None = None) -> ImageFacts:
     """sha256 and size from bytes already in memory (PIL parses the header only)."""
     from PIL import Image
 
@@ -57,8 +59,26 @@ def learn(data: bytes, item: Item, task_name: str, role: str) -> ImageFacts:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
     except Exception as exc:
-        raise DataError(f"task {task_name}, {role} image {item.image_path!r}: not a readable image ({exc})") from exc
+        raise DataError(f"task {task_name}, {role} image {path or item.image_path!r}: not a readable image "
+                        f"({exc})") from exc
     return ImageFacts(hashlib.sha256(data).hexdigest(), int(width), int(height))
+
+
+def media_paths(item: Item) -> tuple[str, ...]:
+    """Every file an item's content depends on: its image, then its video frames in order."""
+    frames = tuple(getattr(item, "frames", ()))
+    return ((item.image_path,) if item.has_image else ()) + frames
+
+
+def content_digest(item: Item, facts: dict[str, ImageFacts]) -> str | None:
+    """The item's media identity: its image's sha256, or (a video) one digest over every file in order."""
+    paths = media_paths(item)
+    if not getattr(item, "frames", ()):
+        return facts[item.image_path].sha256 if item.has_image else None
+    digest = hashlib.sha256(b"frames")
+    for path in paths:
+        digest.update(bytes.fromhex(facts[path].sha256))
+    return "frames:" + digest.hexdigest()
 
 
 def plan_role(items: Sequence[Item], images: ImageStore | None, *, task_name: str, role: str,
@@ -67,29 +87,26 @@ def plan_role(items: Sequence[Item], images: ImageStore | None, *, task_name: st
               ) -> RolePlan:
     first_item: dict[str, Item] = {}
     for item in items:
-        if item.has_image:
-            first_item.setdefault(item.image_path, item)
+        for path in media_paths(item):
+            first_item.setdefault(path, item)
     facts = identity.lookup(images, list(first_item)) if images is not None else {}
 
     def key(item: Item) -> str | None:
-        digest = None
-        if item.has_image:
-            if item.image_path not in facts:
-                return None
-            digest = facts[item.image_path].sha256
+        if any(path not in facts for path in media_paths(item)):
+            return None
         return item_key(task_name=task_name, role=role, instruction=item.instruction, text=item.text,
-                        raw_text=item.raw_text, image_sha256=digest)
+                        raw_text=item.raw_text, image_sha256=content_digest(item, facts))
 
     keys = [key(item) for item in items]
     cached = cache_get([k for k in keys if k is not None])
     # read an image when its facts are unknown or some item using it has no cached vector
-    to_read = sorted({item.image_path for item, k in zip(items, keys)
-                      if item.has_image and (k is None or k not in cached)})
+    to_read = sorted({path for item, k in zip(items, keys) if k is None or k not in cached
+                      for path in media_paths(item)})
 
     def read(path: str) -> tuple[str, str | None, bytes, ImageFacts]:
         stamp = images.stamp(path) if callable(getattr(images, "stamp", None)) else None  # before the read
-        data = read_image(images, first_item[path], task_name, role)
-        return path, stamp, data, learn(data, first_item[path], task_name, role)
+        data = read_image(images, first_item[path], task_name, role, path)
+        return path, stamp, data, learn(data, first_item[path], task_name, role, path)
 
     held: dict[str, bytes] = {}
     budget = HELD_BYTES_LIMIT
@@ -115,16 +132,16 @@ def plan_role(items: Sequence[Item], images: ImageStore | None, *, task_name: st
         rep = first_row.setdefault(k, row)
         same.setdefault(rep, []).append(row)
     reps = sorted(same)
-    pixels = np.asarray([facts[items[i].image_path].pixels if items[i].has_image else 0 for i in reps],
-                        dtype=np.int64)
+    pixels = np.asarray([sum(facts[p].pixels for p in media_paths(items[i])) for i in reps], dtype=np.int64)
     rep_items = [items[i] for i in reps]
     if max_batch_tokens:
-        costs = [item_tokens(item, facts.get(item.image_path), token_count) for item in rep_items]
+        costs = [sum(item_tokens(item, facts.get(p), token_count) for p in media_paths(item)) or
+                 item_tokens(item, None, token_count) for item in rep_items]
         local = plan_token_batches(rep_items, costs, max_batch_tokens)
     else:
         local = plan_batches(rep_items, pixels, batch_size)
     batches = [[reps[j] for j in batch] for batch in local]
-    needed = {items[i].image_path for i in reps}
+    needed = {path for i in reps for path in media_paths(items[i])}
     return RolePlan(keys=keys, cached=cached, batches=batches, same=same, facts=facts,
                     held={p: d for p, d in held.items() if p in needed}, images_read=len(to_read))
 

@@ -5,6 +5,9 @@ Layout (as MTEB: one folder per model and revision, so two revisions never overw
     <output_dir>/<model name, "/" -> "__">/<model revision or "no_revision">/<Task>.json
                                                                             /<Task>.error.json  (last failure)
                                                                             /model_meta.json
+                                                                            /MMEB-V2/<Task>.json
+
+MMEB-V2 results live in their own folder: its image tasks share the MMEB-V1 task names.
 """
 
 from __future__ import annotations
@@ -33,12 +36,24 @@ def model_dir(output_dir: str | os.PathLike, model_name: str, revision: str | No
     return Path(output_dir) / safe_name / safe_revision
 
 
-def result_path(output_dir: str | os.PathLike, model_name: str, revision: str | None, task_name: str) -> Path:
-    return model_dir(output_dir, model_name, revision) / f"{task_name}.json"
+#: benchmarks whose results live in a sub-folder of the model folder (task names shared with MMEB-V1)
+BENCHMARK_FOLDERS = {"MMEB-V2": "MMEB-V2"}
 
 
-def error_path(output_dir: str | os.PathLike, model_name: str, revision: str | None, task_name: str) -> Path:
-    return model_dir(output_dir, model_name, revision) / f"{task_name}{ERROR_SUFFIX}"
+def _task_dir(output_dir, model_name: str, revision: str | None, benchmark: str | None) -> Path:
+    folder = model_dir(output_dir, model_name, revision)
+    sub = BENCHMARK_FOLDERS.get(benchmark or "")
+    return folder / sub if sub else folder
+
+
+def result_path(output_dir: str | os.PathLike, model_name: str, revision: str | None, task_name: str,
+                benchmark: str | None = None) -> Path:
+    return _task_dir(output_dir, model_name, revision, benchmark) / f"{task_name}.json"
+
+
+def error_path(output_dir: str | os.PathLike, model_name: str, revision: str | None, task_name: str,
+               benchmark: str | None = None) -> Path:
+    return _task_dir(output_dir, model_name, revision, benchmark) / f"{task_name}{ERROR_SUFFIX}"
 
 
 def atomic_write_json(path: str | os.PathLike, data: Any) -> Path:
@@ -62,14 +77,16 @@ def atomic_write_json(path: str | os.PathLike, data: Any) -> Path:
 
 def write_result(result: TaskResult, output_dir: str | os.PathLike) -> Path:
     """Write one task result and clear any earlier failure record of that task."""
-    path = result_path(output_dir, result.model.name, result.model.revision, result.task_name)
+    path = result_path(output_dir, result.model.name, result.model.revision, result.task_name, result.benchmark)
     atomic_write_json(path, result.model_dump_json(indent=2, exclude_none=True))
-    error_path(output_dir, result.model.name, result.model.revision, result.task_name).unlink(missing_ok=True)
+    error_path(output_dir, result.model.name, result.model.revision, result.task_name,
+               result.benchmark).unlink(missing_ok=True)
     return path
 
 
-def write_error(output_dir, model_name: str, revision: str | None, task_name: str, error: dict) -> Path:
-    return atomic_write_json(error_path(output_dir, model_name, revision, task_name), error)
+def write_error(output_dir, model_name: str, revision: str | None, task_name: str, error: dict,
+                benchmark: str | None = None) -> Path:
+    return atomic_write_json(error_path(output_dir, model_name, revision, task_name, benchmark), error)
 
 
 def write_model_meta(output_dir, model_name: str, revision: str | None, meta: dict) -> Path:

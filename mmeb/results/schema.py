@@ -42,6 +42,16 @@ class Scores(_Strict):
     ci95_low: float | None = Field(default=None, ge=0, le=1)  # bootstrap CI of hit@1
     ci95_high: float | None = Field(default=None, ge=0, le=1)
     n_tied_queries: int | None = Field(default=None, ge=0)  # queries whose positive shares its score
+    #: MMEB-V2: every metric under its official name (hit@k, recall@k, precision@k, ndcg_linear@k for k in
+    #: 1/5/10, mrr), means over queries; several positives and graded relevance (ndcg_at_5 = ndcg_linear@5)
+    metrics: dict[str, float] | None = None
+
+    @model_validator(mode="after")
+    def _fractions(self) -> "Scores":
+        for name, value in (self.metrics or {}).items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"metric {name} = {value} is not a fraction in [0, 1]")
+        return self
 
 
 class DatasetInfo(_Strict):
@@ -49,6 +59,7 @@ class DatasetInfo(_Strict):
     revision: str  # resolved revision (commit hash when from the Hub)
     subset: str  # the Hub config name
     source: str | None = None  # "hub:..." / "local:..." / "synthetic:..."
+    version: str | None = None  # MMEB-V2 data version (v2.0.0, v2.0.1, v2.1): picks repos where they differ
 
 
 class ModelInfo(_Strict):
@@ -84,6 +95,9 @@ class EvaluationInfo(_Strict):
     bootstrap_seed: int = 0
     batch_size: int | None = Field(default=None, ge=1)
     world_size: int = Field(default=1, ge=1)  # processes that shared the encoding (torchrun)
+    #: NDCG gain pairing (MMEB-V2): "correct" each document its own grade; "official" the official scorer's
+    #: pairing of qrels-order grades with set-ordered labels (changes graded tasks only)
+    ndcg: Literal["correct", "official"] | None = None
 
 
 class Published(_Strict):
@@ -153,8 +167,11 @@ class TaskResult(_Strict):
     schema_version: int = SCHEMA_VERSION
     task_name: str
     benchmark: str = "MMEB-V1"
-    meta_task: Literal["classification", "vqa", "retrieval", "grounding"] | None = None  # MMEB-V1 tasks
-    split: Literal["IND", "OOD"] | None = None  # MMEB-V1 tasks
+    modality: Literal["image", "video", "visdoc"] | None = None  # MMEB-V2 tasks
+    group: str | None = None  # MMEB-V2 sub-category (I-CLS, V-RET, VDRv1, ...)
+    meta_task: Literal["classification", "vqa", "retrieval", "grounding", "video_classification", "video_qa",
+                       "video_retrieval", "moment_retrieval", "visdoc_retrieval"] | None = None
+    split: Literal["IND", "OOD"] | None = None  # MMEB-V1 tasks (and MMEB-V2's image tasks)
     main_metric: MainMetric = "hit@1"
     main_score: float = Field(ge=0, le=1)
     n_queries: int = Field(ge=0)

@@ -1,11 +1,15 @@
-"""The task registry: the 36 MMEB-V1 tasks (declared in one module per meta-task) plus the tasks of other
-benchmarks, found through the ``mmeb.tasks`` entry-point group (an installed package declares
-``[project.entry-points."mmeb.tasks"] name = "package.module:TASK_CLASSES"``, a sequence of Task classes;
-mmeb's own offline demo registers this way) or added at run time with :func:`register_task`.
+"""The task registry: the 36 MMEB-V1 tasks (declared in one module per meta-task), the 78 MMEB-V2 tasks
+(:mod:`mmeb.tasks.v2`), plus the tasks of other benchmarks, found through the ``mmeb.tasks`` entry-point group
+(an installed package declares ``[project.entry-points."mmeb.tasks"] name = "package.module:TASK_CLASSES"``, a
+sequence of Task classes; mmeb's own offline demo registers this way) or added at run time with
+:func:`register_task`. Names are unique within a benchmark; MMEB-V2's image tasks share the MMEB-V1 names (the
+official keys), so a bare name means the MMEB-V1 task and ``MMEB-V2:<name>`` the V2 one.
 
-Selectors (``get_tasks``): a task name (case-insensitive, any benchmark); ``all``, ``IND``, ``OOD`` or a
-meta-task (``classification``, ``vqa``, ``retrieval``, ``grounding``) within MMEB-V1; and
-``<benchmark>:<group>`` (e.g. ``synthetic:OOD``) for a group of another benchmark.
+Selectors (``get_tasks``): a task name (case-insensitive; MMEB-V1 first, else the one task of that name);
+``all``, ``IND``, ``OOD`` or a meta-task (``classification``, ``vqa``, ``retrieval``, ``grounding``) within
+MMEB-V1; ``<benchmark>:<group>`` (e.g. ``synthetic:OOD``) for a group of another benchmark; for MMEB-V2
+``MMEB-V2:all``, ``MMEB-V2:image|video|visdoc``, a sub-category (``MMEB-V2:video-ret``, ``MMEB-V2:V-RET``,
+``MMEB-V2:visdoc-vdr1``, ...) or ``MMEB-V2:<Task>``.
 """
 
 from __future__ import annotations
@@ -36,24 +40,35 @@ META_TASKS = ("classification", "vqa", "retrieval", "grounding")
 GROUPS = ("all", "IND", "OOD", *META_TASKS)
 
 _BUILTIN_MODULES = ("mmeb.tasks.classification", "mmeb.tasks.vqa", "mmeb.tasks.retrieval",
-                    "mmeb.tasks.grounding")
+                    "mmeb.tasks.grounding", "mmeb.tasks.v2")
 #: entry-point group through which installed packages contribute benchmarks
 ENTRY_POINT_GROUP = "mmeb.tasks"
-_REGISTRY: dict[str, type[Task]] = {}  # lower-cased name -> class, in registration order
+_REGISTRY: dict[tuple[str, str], type[Task]] = {}  # (benchmark, name), lower-cased -> class, in registration order
 _loaded = False
 
 
 def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: add a task to the registry. Names are unique across benchmarks."""
+    """Class decorator: add a task to the registry. Names are unique within a benchmark."""
     meta = getattr(cls, "metadata", None)
-    if not isinstance(meta, TaskMetadata):
+    if not isinstance(meta, TaskMetadata) and not _is_v2_metadata(meta):
         raise TypeError(f"{cls.__name__} must declare `metadata = TaskMetadata(...)` to be registered")
-    key = meta.name.lower()
+    key = _key(meta.benchmark, meta.name)
     existing = _REGISTRY.get(key)
     if existing is not None and _origin(existing) != _origin(cls):
-        raise ValueError(f"task name {meta.name!r} is already registered by {_origin(existing)}")
+        raise ValueError(f"task name {meta.name!r} is already registered in {meta.benchmark} by "
+                         f"{_origin(existing)}")
     _REGISTRY[key] = cls  # re-registering the same class (module reload) replaces it
     return cls
+
+
+def _key(benchmark: str, name: str) -> tuple[str, str]:
+    return benchmark.lower(), name.lower()
+
+
+def _is_v2_metadata(meta) -> bool:
+    from mmeb.tasks.v2.metadata import V2TaskMetadata
+
+    return isinstance(meta, V2TaskMetadata)
 
 
 def _origin(cls: type) -> str:
@@ -85,11 +100,16 @@ def _register_entry_point(entry_point) -> None:
 
 
 def _order_key(cls: type[Task]) -> tuple[int, int]:
-    """Canonical MMEB order first, then other benchmarks' tasks in registration order."""
-    name = cls.metadata.name
-    if name in TASK_NAMES:
-        return (0, TASK_NAMES.index(name))
-    return (1, list(_REGISTRY).index(name.lower()))
+    """Canonical MMEB-V1 order first, then MMEB-V2 in the official order, then other benchmarks' tasks in
+    registration order."""
+    from mmeb.tasks.v2 import V2_TASK_NAMES
+
+    meta = cls.metadata
+    if meta.benchmark == DEFAULT_BENCHMARK and meta.name in TASK_NAMES:
+        return (0, TASK_NAMES.index(meta.name))
+    if meta.benchmark == "MMEB-V2" and meta.name in V2_TASK_NAMES:
+        return (1, V2_TASK_NAMES.index(meta.name))
+    return (2, list(_REGISTRY).index(_key(meta.benchmark, meta.name)))
 
 
 def registered_tasks() -> list[type[Task]]:
@@ -98,10 +118,23 @@ def registered_tasks() -> list[type[Task]]:
     return sorted(_REGISTRY.values(), key=_order_key)
 
 
+def _by_name(name: str) -> type[Task] | None:
+    """A bare name: the MMEB-V1 task of that name, else the first registered one; ``<benchmark>:<name>``:
+    that benchmark's task."""
+    name = name.strip()
+    if ":" in name:
+        benchmark, _, task = name.partition(":")
+        return _REGISTRY.get(_key(benchmark, task))
+    found = _REGISTRY.get(_key(DEFAULT_BENCHMARK, name))
+    if found is None:
+        found = next((c for (_, n), c in _REGISTRY.items() if n == name.lower()), None)
+    return found
+
+
 def get_task(name: str) -> Task:
-    """One task by (case-insensitive) name."""
+    """One task by (case-insensitive) name, or ``<benchmark>:<name>``."""
     _discover()
-    cls = _REGISTRY.get(name.strip().lower())
+    cls = _by_name(name)
     if cls is None:
         raise suggest(name, [c.metadata.name for c in registered_tasks()], "task")
     return cls()
@@ -134,16 +167,24 @@ def get_tasks(selectors: str | Iterable[str] | None = None) -> list[Task]:
     if not tokens:
         tokens = ["all"]
     group_names = {g.lower() for g in GROUPS}
-    by_name = {c.metadata.name.lower(): c for c in classes}
     chosen: set[type[Task]] = set()
     for token in tokens:
         low = token.lower()
-        if low in by_name:  # a task name wins over a group of the same spelling
-            chosen.add(by_name[low])
+        named = None if low in group_names or ":" in low else _by_name(low)
+        if named is not None:  # a task name wins over a group of the same spelling
+            chosen.add(named)
         elif low in group_names:
             chosen.update(_group(DEFAULT_BENCHMARK, low, classes))
         elif ":" in low:
             benchmark, _, group = token.partition(":")
+            if benchmark.lower() == "mmeb-v2":
+                from mmeb.tasks.v2 import select
+
+                chosen.update(select(group, classes))
+                continue
+            if _by_name(token) is not None:
+                chosen.add(_by_name(token))
+                continue
             if group.lower() not in group_names:
                 raise suggest(group, GROUPS, "task group")
             chosen.update(_group(benchmark, group, classes))

@@ -113,8 +113,16 @@ def test_register_other_benchmark_selects_within_it(scratch_registry):
     assert get_task("toyalpha").metadata.benchmark == "toybench"
     with pytest.raises(ValueError, match="already registered"):
         @register_task
-        class ImageNet1K(Task):  # noqa: F811 - a second class under a taken name
-            metadata = TaskMetadata(**{**ToyAlpha.metadata.model_dump(), "name": "imagenet-1k"})
+        class ToyAlpha2(Task):  # a second class under a name taken in the same benchmark
+            metadata = TaskMetadata(**{**ToyAlpha.metadata.model_dump(), "name": "TOYALPHA"})
+
+    @register_task
+    class ImageNet1K(Task):  # noqa: F811 - the same name in another benchmark is fine
+        metadata = TaskMetadata(**{**ToyAlpha.metadata.model_dump(), "name": "ImageNet-1K"})
+
+    assert get_task("ImageNet-1K").metadata.benchmark == "MMEB-V1"  # a bare name means MMEB-V1 first
+    assert get_task("toybench:ImageNet-1K").metadata.benchmark == "toybench"
+    assert [t.metadata.benchmark for t in get_tasks("toybench:imagenet-1k")] == ["toybench"]
 
 
 class _ToyEntryTask(Task):

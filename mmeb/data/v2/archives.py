@@ -1,0 +1,124 @@
+"""The media archives of ``TIGER-Lab/MMEB-V2`` and how they unpack (the official download script's rules):
+
+=====================================================  =========================================================
+archive (path in the repo)                             unpacks to (relative to the repo root)
+=====================================================  =========================================================
+``image-tasks/mmeb_v1.tar.gz``                         ``image-tasks/`` (its top folder ``MMEB/`` moved up)
+``video-tasks/frames/video_cls.tar.gz``                ``video-tasks/frames/video_cls/``
+``video-tasks/frames/video_ret.tar.gz``                ``video-tasks/frames/video_ret/``
+``video-tasks/frames/video_mret.tar.gz``               ``video-tasks/frames/`` (creates ``video_mret/``)
+``video-tasks/frames/video_qa.tar.gz-00`` .. ``-04``   ``video-tasks/frames/`` (parts concatenated; ``video_qa/``)
+=====================================================  =========================================================
+
+A mirror may hold the archives, the extracted folders, or both. An archive whose folder is missing is extracted
+once, next to it (a ``.mmeb-extracted-<name>`` marker records completion); members that would land outside the
+target are refused.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mmeb.errors import DataError
+
+
+@dataclass(frozen=True)
+class Archive:
+    family: str  # the top folder a task's media live in (video_cls, video_ret, ..., image-tasks)
+    parts: tuple[str, ...]  # repo paths, concatenated in order
+    target: str  # where it unpacks (repo-relative)
+    strip: str = ""  # a leading folder removed from every member
+
+
+ARCHIVES: dict[str, Archive] = {
+    "image-tasks": Archive("image-tasks", ("image-tasks/mmeb_v1.tar.gz",), "image-tasks", strip="MMEB/"),
+    "video_cls": Archive("video_cls", ("video-tasks/frames/video_cls.tar.gz",), "video-tasks/frames/video_cls"),
+    "video_ret": Archive("video_ret", ("video-tasks/frames/video_ret.tar.gz",), "video-tasks/frames/video_ret"),
+    "video_mret": Archive("video_mret", ("video-tasks/frames/video_mret.tar.gz",), "video-tasks/frames"),
+    "video_qa": Archive("video_qa", tuple(f"video-tasks/frames/video_qa.tar.gz-{i:02d}" for i in range(5)),
+                        "video-tasks/frames"),
+}
+
+
+def family_of(frame_dirs: tuple[str, ...], modality: str) -> str | None:
+    """Which archive a task's media come from (None: no media, e.g. visdoc pages live in the corpus)."""
+    if modality == "image":
+        return "image-tasks"
+    return frame_dirs[0].split("/", 1)[0] if frame_dirs else None
+
+
+def extracted_folder(root: Path, family: str) -> Path:
+    return root / "image-tasks" if family == "image-tasks" else root / "video-tasks/frames" / family
+
+
+class _Concatenated(io.RawIOBase):
+    """Several files read as one stream (the split ``video_qa.tar.gz-0N`` parts)."""
+
+    def __init__(self, paths: list[Path]):
+        self.paths, self.handle = list(paths), None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while True:
+            if self.handle is None:
+                if not self.paths:
+                    return 0
+                self.handle = open(self.paths.pop(0), "rb")
+            n = self.handle.readinto(buffer)
+            if n:
+                return n
+            self.handle.close()
+            self.handle = None
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+        super().close()
+
+
+def ensure_extracted(root: Path, family: str) -> bool:
+    """Extract ``family``'s archive under ``root`` if its folder is missing and the archive is there.
+    Returns True when the folder exists afterwards."""
+    archive = ARCHIVES[family]
+    marker = root / archive.target / f".mmeb-extracted-{family}"
+    folder = extracted_folder(root, family)
+    if marker.is_file() or (folder.is_dir() and any(p for p in folder.iterdir() if not p.name.startswith("."))):
+        return True
+    parts = [root / p for p in archive.parts]
+    if not all(p.is_file() for p in parts):
+        return False
+    target = (root / archive.target).resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    stream = io.BufferedReader(_Concatenated(parts), buffer_size=1 << 20)
+    try:
+        with tarfile.open(fileobj=stream, mode="r|*") as tar:
+            for member in tar:
+                name = member.name.lstrip("./")
+                if archive.strip and name.startswith(archive.strip):
+                    name = name[len(archive.strip):]
+                if not name or not (member.isfile() or member.isdir()):
+                    continue
+                dest = (target / name).resolve()
+                if target not in dest.parents and dest != target:
+                    raise DataError(f"archive {parts[0]}: member {member.name!r} would land outside {target}; "
+                                    "refusing to extract it")
+                if member.isdir():
+                    dest.mkdir(parents=True, exist_ok=True)
+                    continue
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                with open(dest, "wb") as out:
+                    while chunk := source.read(1 << 20):
+                        out.write(chunk)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise DataError(f"cannot extract {', '.join(map(str, parts))}: {exc}. The archive is incomplete or "
+                        "damaged; re-download it (`mmeb download`).") from exc
+    finally:
+        stream.close()
+    marker.write_text("extracted by mmeb\n", encoding="utf-8")
+    return True
