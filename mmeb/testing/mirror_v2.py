@@ -88,6 +88,10 @@ class _Writer:
                 files = []
                 for split, rows in splits.items():
                     table = pa.Table.from_pylist(rows)
+                    if "image" in table.column_names:  # the Image feature's storage type
+                        image_type = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+                        table = table.set_column(table.column_names.index("image"), "image",
+                                                 table.column("image").cast(image_type))
                     features = _features(table.schema)
                     table = table.replace_schema_metadata(
                         {"huggingface": json.dumps({"info": {"features": features}})})

@@ -67,8 +67,8 @@ def parse(ctx: Context, rows: list[dict]) -> None:
             for text, path, inst in zip(texts, paths, insts):
                 name = path if parser == "image_t2i" else f"{path}:{text.strip(chr(34))}"
                 names.append(name)
-                ctx.pool.add(name, lambda t=text, p=path, i=inst: _image_candidate(ctx, row, parser, captioned,
-                                                                                  t, p, i))
+                ctx.pool.add(name, lambda t=text, p=path, i=inst, r=row, c=captioned: _image_candidate(
+                    ctx, r, parser, c, t, p, i))
         ctx.add_query(row, query, [names[0]], names)
 
 

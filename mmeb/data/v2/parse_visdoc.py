@@ -5,6 +5,8 @@ score kept as the grade."""
 
 from __future__ import annotations
 
+import io
+
 from mmeb.data.items import Item
 from mmeb.data.v2.build import Context, official_string
 from mmeb.data.v2.media import page_path
@@ -21,6 +23,14 @@ def _page_bytes(ctx: Context, value, row: int, file: str) -> bytes:
     if not isinstance(data, (bytes, bytearray)) or not data:
         raise ctx.error(row, "the corpus image holds no bytes (an Image feature stored by path only?); "
                              "re-download the corpus config", file)
+    try:  # the header only: a page that is not an image fails here, with its row, not mid-encoding
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as image:
+            _ = image.size
+    except Exception as exc:
+        raise ctx.error(row, f"the corpus image does not decode ({type(exc).__name__}: {exc}); re-download the "
+                             "corpus config", file) from exc
     return bytes(data)
 
 
