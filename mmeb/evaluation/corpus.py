@@ -151,10 +151,10 @@ def submit_pool_task(task: Any, data, encoder, limit: int | None) -> LoadedPoolT
 
 
 def evaluate_pool_task(task: Any, loaded: LoadedPoolTask, encoder, info, settings, device: torch.device,
-                       t0: float):
-    """The engine's path for :class:`~mmeb.data.v2.items.PoolTaskData` tasks: returns a TaskResult."""
+                       t0: float, *, harness, device_name: str):
+    """The engine's path for :class:`~mmeb.data.v2.items.PoolTaskData` tasks: returns a TaskResult
+    (``harness`` and ``device_name`` as the engine records them)."""
     from mmeb.evaluation import distributed
-    from mmeb.evaluation.engine import describe_device, harness_info
     from mmeb.results.schema import DatasetInfo, EvaluationInfo, Prediction, Scores, TaskResult, Timings
 
     name, meta = task.name, task.metadata
@@ -197,7 +197,7 @@ def evaluate_pool_task(task: Any, loaded: LoadedPoolTask, encoder, info, setting
         n_queries=len(queries), scores=scores, tie_rule=settings.ties,
         dataset=DatasetInfo(id=data.dataset_id, revision=data.revision, subset=_subset(meta),
                             source=data.source, version=data.data_version),
-        model=info, harness=harness_info(), device=describe_device(device),
+        model=info, harness=harness, device=device_name,
         timings=Timings(load_s=t1 - t0, encode_s=t2 - t1, rank_s=t3 - t2, total_s=t3 - t0),
         evaluation=EvaluationInfo(similarity=settings.similarity, limit=settings.limit,
                                   bootstrap_resamples=settings.bootstrap_resamples,

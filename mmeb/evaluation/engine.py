@@ -381,7 +381,8 @@ def evaluate_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSe
     if upcoming is not None:
         loader.prefetch(upcoming)
     if isinstance(loaded.data, PoolTaskData):
-        return evaluate_pool_task(task, loaded, encoder, info, settings, device, t0)
+        return evaluate_pool_task(task, loaded, encoder, info, settings, device, t0, harness=harness_info(),
+                                  device_name=describe_device(device))
     data, rows, query_ids = loaded.data, loaded.rows, loaded.query_ids
     t1 = time.perf_counter()
     try:

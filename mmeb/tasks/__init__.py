@@ -102,7 +102,7 @@ def _register_entry_point(entry_point) -> None:
 def _order_key(cls: type[Task]) -> tuple[int, int]:
     """Canonical MMEB-V1 order first, then MMEB-V2 in the official order, then other benchmarks' tasks in
     registration order."""
-    from mmeb.tasks.v2 import V2_TASK_NAMES
+    from mmeb.tasks.v2.names import V2_TASK_NAMES
 
     meta = cls.metadata
     if meta.benchmark == DEFAULT_BENCHMARK and meta.name in TASK_NAMES:
@@ -178,7 +178,7 @@ def get_tasks(selectors: str | Iterable[str] | None = None) -> list[Task]:
         elif ":" in low:
             benchmark, _, group = token.partition(":")
             if benchmark.lower() == "mmeb-v2":
-                from mmeb.tasks.v2 import select
+                from mmeb.tasks.v2.names import select
 
                 chosen.update(select(group, classes))
                 continue

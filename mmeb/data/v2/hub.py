@@ -63,3 +63,19 @@ def fetch_media(meta: V2TaskMetadata, cache_dir=None, download_fn: DownloadFn | 
         raise DataUnavailableError(f"task {meta.name}: {layout.MEDIA_REPO} snapshot {snapshot} lacks "
                                    f"{', '.join(archive.parts)}")
     return root
+
+
+def download_task(meta: V2TaskMetadata, revision: str | None = None, cache_dir=None,
+                  download_fn: DownloadFn | None = None, data_version: str | None = None) -> tuple[Path, str]:
+    """Prefetch one task (``mmeb download``): its annotation repo's configs and its media. Returns the
+    annotation snapshot folder and its commit."""
+    from mmeb.data.v2.load import configs_of
+    from mmeb.tasks.v2.metadata import DEFAULT_DATA_VERSION
+
+    repo = meta.repo_for(data_version or DEFAULT_DATA_VERSION)
+    folder, commit = fetch_repo(repo, configs_of(meta), meta.dataset_split, revision or meta.dataset_revision,
+                                meta.name, cache_dir=cache_dir, download_fn=download_fn)
+    for config in configs_of(meta):
+        layout.parquet_files(folder, repo, config, meta.dataset_split, meta.name)  # says what is missing
+    fetch_media(meta, cache_dir=cache_dir, download_fn=download_fn)
+    return folder, commit

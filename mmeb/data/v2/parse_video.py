@@ -11,7 +11,6 @@ from importlib import resources
 
 from mmeb.data.items import Item
 from mmeb.data.v2.build import Context, official_string
-from mmeb.tasks.v2.video import MOMENTSEEKER_INSTRUCTIONS
 
 
 @cache
@@ -189,16 +188,16 @@ def parse_momentseeker(ctx: Context, rows: list[dict]) -> None:
     for row, values in enumerate(rows):
         text, media = str(values["query"]), str(values.get("input_frames") or "")
         if media.endswith(".mp4"):
-            instruction = MOMENTSEEKER_INSTRUCTIONS["video"]
+            instruction = meta.query_instructions["video"]
             query = Item(raw_text=official_string(instruction, text, video=True), instruction=instruction,
                          text=text, frames=ctx.frames(_seeker_folder(media), row, None))
         elif media.endswith(".jpg"):
-            instruction = MOMENTSEEKER_INSTRUCTIONS["image"]
+            instruction = meta.query_instructions["image"]
             image = ctx.image(f"{ctx.folder('', row).relative_to(ctx.media_root).as_posix()}/query_{media}", row)
             query = Item(raw_text=official_string(instruction, text, image=True), instruction=instruction,
                          text=text, image_path=image)
         else:
-            instruction = MOMENTSEEKER_INSTRUCTIONS["text"]
+            instruction = meta.query_instructions["text"]
             query = Item(raw_text=official_string(instruction, text), instruction=instruction, text=text)
         clips = {"positive": [], "negative": []}
         for kind in clips:

@@ -12,24 +12,19 @@ from mmeb.tasks import classification, grounding, register_task, retrieval, vqa
 from mmeb.tasks.base import Task, TaskMetadata
 from mmeb.tasks.v2.base import V2Task
 from mmeb.tasks.v2.metadata import V2TaskMetadata
+from mmeb.tasks.v2.names import MODALITY_GROUPS, V2_GROUPS
 
 INSTRUCT_REPO = "ziyjiang/MMEB_Test_Instruct"
 
+_PARSERS = {"I-CLS": "image_cls", "I-QA": "image_qa", "I-GD": "image_i2i_vg"}
+_RETRIEVAL_PARSERS = {"VisDial": "image_t2i", "CIRR": "image_i2i_vg", "VisualNews_t2i": "image_t2i",
+                      "VisualNews_i2t": "image_i2t", "MSCOCO_t2i": "image_t2i", "MSCOCO_i2t": "image_i2t",
+                      "NIGHTS": "image_i2i_vg", "WebQA": "image_t2i", "FashionIQ": "image_i2i_vg",
+                      "Wiki-SS-NQ": "image_t2i", "OVEN": "image_i2i_vg", "EDIS": "image_t2i"}
 #: task -> (sub-category, parser), in the official order
 IMAGE_TASKS: dict[str, tuple[str, str]] = {
-    **{name: ("I-CLS", "image_cls") for name in (
-        "ImageNet-1K", "N24News", "HatefulMemes", "VOC2007", "SUN397", "Place365", "ImageNet-A", "ImageNet-R",
-        "ObjectNet", "Country211")},
-    **{name: ("I-QA", "image_qa") for name in (
-        "OK-VQA", "A-OKVQA", "DocVQA", "InfographicsVQA", "ChartQA", "Visual7W", "ScienceQA", "VizWiz", "GQA",
-        "TextVQA")},
-    "VisDial": ("I-RET", "image_t2i"), "CIRR": ("I-RET", "image_i2i_vg"),
-    "VisualNews_t2i": ("I-RET", "image_t2i"), "VisualNews_i2t": ("I-RET", "image_i2t"),
-    "MSCOCO_t2i": ("I-RET", "image_t2i"), "MSCOCO_i2t": ("I-RET", "image_i2t"),
-    "NIGHTS": ("I-RET", "image_i2i_vg"), "WebQA": ("I-RET", "image_t2i"), "FashionIQ": ("I-RET", "image_i2i_vg"),
-    "Wiki-SS-NQ": ("I-RET", "image_t2i"), "OVEN": ("I-RET", "image_i2i_vg"), "EDIS": ("I-RET", "image_t2i"),
-    **{name: ("I-GD", "image_i2i_vg") for name in ("MSCOCO", "RefCOCO", "RefCOCO-Matching", "Visual7W-Pointing")},
-}
+    name: (group, _RETRIEVAL_PARSERS[name] if group == "I-RET" else _PARSERS[group])
+    for group in MODALITY_GROUPS["image"] for name in V2_GROUPS[group]}
 
 
 def _v1_metadata() -> dict[str, TaskMetadata]:

@@ -45,6 +45,8 @@ class V2TaskMetadata(BaseModel):
     query_modality: str
     target_modality: str
     query_instruction: str  # "" when it comes from the data (image tasks: qry_inst)
+    #: MomentSeeker: the query instruction per query media ("text", "image", "video")
+    query_instructions: dict[str, str] = Field(default_factory=dict)
     target_instruction: str
     n_queries: int = Field(gt=0)  # current Hub data (v2.0.1 and later)
     n_candidates: int | None = None  # per query (local) or pool size (global) where known
