@@ -208,7 +208,7 @@ def evaluate_pool_task(task: Any, loaded: LoadedPoolTask, encoder, info, setting
 
 def _subset(meta) -> str:
     """The config(s) read, as ``load_dataset`` names them ("default" for the unnamed one)."""
-    from mmeb.data.v2.load import configs_of
+    from mmeb.data.v2.layout import configs_of
 
     return ",".join(c or "default" for c in configs_of(meta))
 

@@ -69,7 +69,7 @@ def download_task(meta: V2TaskMetadata, revision: str | None = None, cache_dir=N
                   download_fn: DownloadFn | None = None, data_version: str | None = None) -> tuple[Path, str]:
     """Prefetch one task (``mmeb download``): its annotation repo's configs and its media. Returns the
     annotation snapshot folder and its commit."""
-    from mmeb.data.v2.load import configs_of
+    from mmeb.data.v2.layout import configs_of
     from mmeb.tasks.v2.metadata import DEFAULT_DATA_VERSION
 
     repo = meta.repo_for(data_version or DEFAULT_DATA_VERSION)

@@ -30,6 +30,16 @@ FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png")
 DEFAULT_CONFIG_FOLDER = "data"
 
 
+VISDOC_CONFIGS = ("queries", "corpus", "qrels")
+
+
+def configs_of(meta) -> tuple[str | None, ...]:
+    """The configs a task reads (None = the default one): BEIR's three for visdoc, MVBench's 20, else one."""
+    if meta.modality == "visdoc":
+        return VISDOC_CONFIGS
+    return meta.dataset_configs or (meta.dataset_config,)
+
+
 def repo_dir(root: Path, repo: str) -> Path:
     return Path(root, *repo.split("/"))
 

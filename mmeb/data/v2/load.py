@@ -14,13 +14,13 @@ from pathlib import Path
 
 from mmeb.data.loader import resolve_data_dir
 from mmeb.data.v2 import archives, layout
+from mmeb.data.v2.layout import configs_of
 from mmeb.data.v2.build import Context
 from mmeb.data.v2.items import PoolTaskData
 from mmeb.data.v2.media import MediaStore
 from mmeb.errors import ConfigError, DataError, DataUnavailableError
 from mmeb.tasks.v2.metadata import DATA_VERSIONS, DEFAULT_DATA_VERSION, V2TaskMetadata
 
-VISDOC_CONFIGS = ("queries", "corpus", "qrels")
 
 
 def _read(files: list[Path], task: str) -> dict[str, list]:
@@ -41,12 +41,6 @@ def _read(files: list[Path], task: str) -> dict[str, list]:
 def _rows(columns: dict[str, list]) -> list[dict]:
     names = list(columns)
     return [dict(zip(names, values)) for values in zip(*columns.values())] if names else []
-
-
-def configs_of(meta: V2TaskMetadata) -> tuple[str | None, ...]:
-    if meta.modality == "visdoc":
-        return VISDOC_CONFIGS
-    return meta.dataset_configs or (meta.dataset_config,)
 
 
 def _media_root(root: Path | None, meta: V2TaskMetadata) -> Path | None:
