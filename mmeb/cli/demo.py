@@ -47,6 +47,8 @@ def run(args) -> int:
     outcome = run_demo(config, console)
     out = Console(width=None if sys.stdout.isatty() else 130)  # a piped table is not squeezed to 80 columns
     out.print(overview_table(outcome.board))
+    if outcome.v2_scores or outcome.v2_failures:
+        out.print(v2_table(outcome))
     out.print(f"trained minus untrained, mean hit@1 over the {len(OOD_TASKS)} OOD tasks: "
               f"{_signed_points(outcome.ood_gain_points)} points")
     out.print(f"leaderboard page: {outcome.page.resolve()}")
@@ -75,4 +77,27 @@ def overview_table(board):
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(*row)
+    return table
+
+
+def v2_table(outcome):
+    """The MMEB-V2 video and document tasks of the demo (random synthetic data: a pipeline check)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from mmeb.demo.v2 import V2_QUERIES, V2_TASKS
+    from mmeb.units import format_percent
+
+    table = Table(title=f"MMEB-V2 video + document tasks ({V2_QUERIES} queries of random synthetic data each: "
+                        f"the pipeline end to end, chance-level scores; main score %)")
+    table.add_column("Model", no_wrap=True)
+    for task in V2_TASKS:
+        table.add_column(task, justify="right")
+    for model in dict.fromkeys([*outcome.v2_scores, *outcome.v2_failures]):
+        scores, failed = outcome.v2_scores.get(model, {}), outcome.v2_failures.get(model, {})
+        table.add_row(model, *(format_percent(scores[t]) if t in scores else
+                               ("[red]failed[/red]" if t in failed else "-") for t in V2_TASKS))
+    if outcome.v2_failures:
+        table.caption = escape("; ".join(f"{m} {t}: {e[:120]}" for m, f in outcome.v2_failures.items()
+                                         for t, e in f.items()))
     return table

@@ -5,7 +5,8 @@ does only what is missing: the data by its manifest, models by their files, the 
 checkpoint (and resumes from the halfway checkpoint), results by the engine's own skip-complete logic.
 
 Layout of the demo directory (one seed per directory):
-    data/        the synthetic benchmark (data/eval: MMEB-eval layout, data/train: MMEB-train layout)
+    data/        the synthetic benchmark (data/eval: MMEB-eval layout, data/train: MMEB-train layout) and
+                 data/v2: a small MMEB-V2 mirror for one video and one document task (mmeb.demo.v2)
     models/      demo-qwen2vl-tiny-untrained, demo-qwen2vl-tiny-<N>steps (trained), demo-clip-tiny-random
     results/     one JSON per (model, task), as `mmeb run` writes them
     leaderboard/ leaderboard.md/.csv/.json and index.html, as `mmeb leaderboard` writes them
@@ -22,6 +23,7 @@ from typing import Any
 
 from mmeb.demo import model as M
 from mmeb.demo import tasks as T
+from mmeb.demo import v2 as V2
 from mmeb.demo.benchmark import BenchmarkConfig, write_benchmark
 from mmeb.errors import ConfigError, MMEBError
 
@@ -54,6 +56,9 @@ class DemoOutcome:
     scores: dict[str, dict[str, float]]  # model -> task -> hit@1 (fraction)
     ood_means: dict[str, float]  # model -> mean hit@1 over the OOD tasks (fraction)
     seconds: dict[str, float] = field(default_factory=dict)  # step -> wall time
+    #: MMEB-V2 video / document tasks on random synthetic data: model -> task -> main score (fraction)
+    v2_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    v2_failures: dict[str, dict[str, str]] = field(default_factory=dict)  # model -> task -> why it failed
 
     @property
     def ood_gain_points(self) -> float:
@@ -93,6 +98,7 @@ class Demo:
         self.leaderboard_dir = self.out / "leaderboard"
         self.seconds: dict[str, float] = {}
         self.manifest: dict[str, Any] = {}
+        self.v2_failures: dict[str, dict[str, str]] = {}
 
     @contextmanager
     def _step(self, title: str):
@@ -115,6 +121,9 @@ class Demo:
             self.console.print(f"{len(self.manifest['tasks'])} tasks ({len(T.IND_TASKS)} IND with training "
                                f"data, {len(T.OOD_TASKS)} OOD) in {self.data_dir}; held-out combinations: "
                                + ", ".join(" ".join(c) for c in self.manifest["held_out_combinations"]))
+            V2.write_v2_data(self.data_dir / "v2", self.config.seed)
+            self.console.print(f"MMEB-V2 video and document tasks ({', '.join(V2.V2_TASKS)}; {V2.V2_QUERIES} "
+                               f"queries each, random content) in {self.data_dir / 'v2'}")
         return self.manifest
 
     def build_models(self) -> tuple[Path, Path]:
@@ -151,13 +160,22 @@ class Demo:
                 if report.failures:
                     raise MMEBError(f"evaluating {path.name} failed on "
                                       + "; ".join(f"{t}: {e}" for t, e in report.failures.items()))
+                v2_settings = RunSettings(data_dir=str(self.data_dir / "v2"), output_dir=str(self.results_dir),
+                                          batch_size=self.config.eval_batch_size,
+                                          num_workers=self.config.num_workers, device="cpu",
+                                          progress=self.config.progress)
+                v2_report = run_evaluation(str(path), V2.v2_selectors(), v2_settings)
+                # a model that cannot take video or page input is shown as such; the demo goes on
+                self.v2_failures[path.name] = dict(v2_report.failures)
 
     def leaderboard(self):
         from mmeb.leaderboard import build_leaderboard
 
         with self._step("5/5 leaderboard"):
-            # the demo's own benchmark only: the published MMEB rows would not be comparable
-            return build_leaderboard(self.results_dir, self.leaderboard_dir, published=False)
+            # the demo's own benchmark only: the published MMEB rows would not be comparable; the MMEB-V2 tasks
+            # run on a small synthetic sample, so their rows are unofficial
+            return build_leaderboard(self.results_dir, self.leaderboard_dir, published=False,
+                                     include_unofficial=True)
 
     # ------------------------------------------------------------------ all
 
@@ -186,10 +204,16 @@ class Demo:
         rows = {r.name: r for r in synthetic.rows if r.name in model_names}
         scores = {name: {t: s.value / 100 for t, s in rows[name].tasks.items()} for name in rows}
         ood = {name: sum(scores[name][t] for t in T.OOD_TASKS) / len(T.OOD_TASKS) for name in rows}
+        v2_scores: dict[str, dict[str, float]] = {}
+        if any(b.benchmark == V2.V2_BENCHMARK for b in board.boards):
+            for row in board.board(V2.V2_BENCHMARK).rows:
+                if row.name in model_names:
+                    v2_scores.setdefault(row.name, {}).update({t: s.value / 100 for t, s in row.tasks.items()})
         return DemoOutcome(
             out_dir=self.out, results_dir=self.results_dir, leaderboard_dir=self.leaderboard_dir,
             page=self.leaderboard_dir / "index.html", board=synthetic, overview_markdown=render_markdown([synthetic]),
-            scores=scores, ood_means=ood, seconds=dict(self.seconds))
+            scores=scores, ood_means=ood, seconds=dict(self.seconds), v2_scores=v2_scores,
+            v2_failures={m: f for m, f in self.v2_failures.items() if f})
 
 
 def run_demo(config: DemoConfig = DemoConfig(), console=None) -> DemoOutcome:
