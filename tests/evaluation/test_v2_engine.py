@@ -146,3 +146,15 @@ def test_cli_runs_all_78_tasks_on_a_mirror(tmp_path):
     for f in files:
         result = json.loads(f.read_text())
         assert 0.0 <= result["main_score"] <= 1.0 and result["benchmark"] == "MMEB-V2"
+
+
+def test_warm_rerun_reads_no_frame_or_page_bytes(mirror, tmp_path):
+    from mmeb.evaluation import RunSettings, run_evaluation
+
+    settings = dict(data_dir=str(mirror), cache_dir=str(tmp_path / "cache"), progress=False, num_workers=0)
+    tasks = ["MMEB-V2:MSVD", "MMEB-V2:ViDoSeek-doc", "MMEB-V2:ViDoRe_arxivqa"]
+    cold = run_evaluation(V2ContentModel(), tasks, RunSettings(**settings))
+    warm = run_evaluation(V2ContentModel(), tasks, RunSettings(**settings))
+    assert cold.encode_stats["images_read"] > 0
+    assert warm.encode_calls == 0 and warm.encode_stats["images_read"] == 0
+    assert [r.main_score for r in warm.results] == [r.main_score for r in cold.results]

@@ -8,6 +8,7 @@ the file.
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 from mmeb.data.images import ImageNotFoundError, _normalise, decode_image
@@ -30,7 +31,22 @@ class MediaStore:
 
     @property
     def location(self) -> str:
-        return f"media folder {self.root}" if self.root is not None else "the task's corpus"
+        # a task's corpus pages share their paths (corpus/<id>) with other tasks' pages: the task is part of it
+        if self.pages:
+            return f"corpus of {self.task_name}" + (f" + media folder {self.root}" if self.root is not None else "")
+        return f"media folder {self.root}"
+
+    def stamp(self, path: str) -> str | None:
+        """A file's size, mtime and inode (one stat); a page's length and CRC-32 (already in memory). Lets the
+        engine know a frame or page is unchanged without reading it again (warm reruns)."""
+        page = self.pages.get(path)
+        if page is not None:
+            return f"page:{len(page)}:{zlib.crc32(page):08x}"
+        try:
+            st = self._file(path).stat()
+        except (ImageNotFoundError, OSError):
+            return None
+        return f"file:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
     def where(self, path: str) -> str:
         origin = self.origin.get(path)
