@@ -80,16 +80,17 @@ _VLM2VEC = {  # None = the checkpoint's mmeb_model.json, else the backbone's VLM
 
 # order matters for bare checkpoint folders: the first adapter serving a model_type is its default
 register(Adapter("vlm2vec", "mmeb.models.builders:build_vlm2vec", ("qwen2_vl", "llava_next", "phi3_v"), _VLM2VEC))
-register(Adapter("clip", "mmeb.models.builders:build_two_tower", ("clip",), _TWO_TOWER))
-register(Adapter("siglip", "mmeb.models.builders:build_two_tower", ("siglip",), _TWO_TOWER))
+register(Adapter("clip", "mmeb.models.builders:build_two_tower", ("clip",), _TWO_TOWER, recipes=RECIPES))
+register(Adapter("siglip", "mmeb.models.builders:build_two_tower", ("siglip",), _TWO_TOWER, recipes=RECIPES))
 register(Adapter("blip", "mmeb.models.builders:build_two_tower", ("blip",), _TWO_TOWER, recipes=("native",)))
-register(Adapter("blip2", "mmeb.models.builders:build_two_tower", ("blip-2",), _TWO_TOWER))
+register(Adapter("blip2", "mmeb.models.builders:build_two_tower", ("blip-2",), _TWO_TOWER, recipes=RECIPES))
 register(Adapter("e5v", "mmeb.models.builders:build_instructed_vlm", ("llava_next",),
                  {"max_length": None, "image_resize": None, "dtype": "float16"}))
 register(Adapter("gme", "mmeb.models.builders:build_instructed_vlm", ("qwen2_vl",),
                  {"max_length": 1800, "min_pixels": None, "max_pixels": None, "dtype": "float16"},
                  recipes=("default", "native")))
-register(Adapter("openclip", "mmeb.models.builders:build_openclip", (), {"normalize": True}, layout="open_clip"))
+register(Adapter("openclip", "mmeb.models.builders:build_openclip", (), {"normalize": True}, recipes=RECIPES,
+                 layout="open_clip"))
 register(Adapter("sentence_transformers", "mmeb.models.builders:build_sentence_transformer", (),
                  {"normalize": True, "prompt_name": None, "batch_size": 32}, layout="sentence_transformers"))
 register(Adapter("mteb", "mmeb.models.mteb:build_mteb", (), {"batch_size": 32, "model_args": None},

@@ -139,6 +139,8 @@ def _base_snapshot(base: str, directory: Path, ctx: LoadContext) -> Path:
 
 # ---------------------------------------------------------------------------------------------- others
 def build_two_tower(directory: Path, settings: dict[str, Any], ctx: LoadContext):
+    from transformers import AutoProcessor
+
     from mmeb.models.two_tower import TWO_TOWER_BY_MODEL_TYPE
 
     model_type = model_type_of(directory)
@@ -146,7 +148,9 @@ def build_two_tower(directory: Path, settings: dict[str, Any], ctx: LoadContext)
     attn = attention_implementation(ctx.device, dtype, settings.get("attn_implementation"))
     model = load_hf(directory, model_type, device=ctx.device, dtype=dtype, trust_remote_code=False,
                     attn_implementation=attn)
-    processor = load_processor(str(directory), model_type, trust_remote_code=False)
+    # the PIL image backend: the official runs used the PIL/numpy processors (transformers 5 defaults to
+    # torchvision kernels, which resize differently)
+    processor = AutoProcessor.from_pretrained(str(directory), backend="pil")
     return TWO_TOWER_BY_MODEL_TYPE[model_type](
         model, processor, name=ctx.name, revision=ctx.revision, metadata=ctx.metadata, device=ctx.device,
         dtype=dtype, attn_implementation=attn, recipe_variant=settings["recipe"],

@@ -4,6 +4,11 @@ Text-only items go in as strings, image-only items as PIL images, image+text ite
 ``{"text": ..., "image": ...}`` - each group in its own ``encode`` call, order restored. The text is
 the stored string without the image placeholder (instruction included). Whether the model renders
 inputs through a chat template (sentence-transformers' "message" modality) is recorded.
+
+Roles route through the model's own conventions: queries through ``encode_query`` and candidates through
+``encode_document`` (sentence-transformers >= 5: they pick the model's "query" / "document" prompts and the
+Router's task), or, on older versions, ``encode`` with those prompt names when the model defines them. An
+explicit ``prompt_name`` setting overrides both roles. The prompt names and texts used are recorded.
 """
 
 from __future__ import annotations
@@ -42,14 +47,35 @@ class SentenceTransformerEmbedder:
             return "sum of separate image and text embeddings"
         return "unsupported"
 
+    def prompt_name_for(self, role: str) -> str | None:
+        """The prompt name a role uses: the explicit setting, else the model's own (as encode_query /
+        encode_document choose it)."""
+        if self.prompt_name is not None:
+            return self.prompt_name
+        prompts = getattr(self.model, "prompts", None) or {}
+        candidates = ["query"] if role == "query" else ["document", "passage", "corpus"]
+        return next((name for name in candidates if name in prompts), None)
+
+    def _routed(self, role: str):
+        """The model's role-specific encode method where it defines one, else plain ``encode``."""
+        method = getattr(self.model, "encode_query" if role == "query" else "encode_document", None)
+        return method if callable(method) else self.model.encode
+
     @property
     def settings(self) -> dict[str, Any]:
         modalities = [m if isinstance(m, str) else "+".join(m) for m in self.model.modalities]
+        prompts = getattr(self.model, "prompts", None) or {}
+        routing = {}
+        for role, method in (("query", "encode_query"), ("candidate", "encode_document")):
+            name = self.prompt_name_for(role)
+            routing[role] = {"method": method if callable(getattr(self.model, method, None)) else "encode",
+                             "prompt_name": name, "prompt": prompts.get(name) if name else None}
         return {
             "adapter": "sentence_transformers",
             "recipe": "default",
             "text_input": "stored string without the image placeholder (instruction included), stripped",
             "instruction_placement": "in the text",
+            "role_routing": routing,
             "image_text_fusion": self.image_text_fusion,
             "chat_template_applied": "message" in modalities,
             "supported_modalities": modalities,
@@ -80,10 +106,11 @@ class SentenceTransformerEmbedder:
         for modality, rows in groups.items():
             group = [payloads[i] for i in rows]
             if modality == ("image", "text") and self.image_text_fusion.startswith("sum"):
-                emb = self._encode(group, "text", normalize=False) + self._encode(group, "image", normalize=False)
+                emb = (self._encode(group, "text", role, normalize=False)
+                       + self._encode(group, "image", role, normalize=False))
                 emb = torch.nn.functional.normalize(emb, dim=-1) if self.normalize else emb
             elif self.model.supports(modality) or self.model.supports("message"):
-                emb = self._encode(group, None, normalize=self.normalize)
+                emb = self._encode(group, None, role, normalize=self.normalize)
             else:
                 raise ConfigError(f"{self.name} cannot encode {modality} inputs (task {task_name}, role {role}); "
                                   f"it supports {self.model.modalities}")
@@ -92,11 +119,11 @@ class SentenceTransformerEmbedder:
             out[torch.tensor(rows)] = emb
         return out if out is not None else torch.empty(0, 0)
 
-    def _encode(self, payloads: list, part: str | None, *, normalize: bool):
+    def _encode(self, payloads: list, part: str | None, role: str, *, normalize: bool):
         if part is not None:  # one side of {'text', 'image'} payloads
             payloads = [p[part] for p in payloads]
-        emb = self.model.encode(payloads, prompt_name=self.prompt_name, batch_size=self.batch_size,
-                                convert_to_tensor=True, normalize_embeddings=normalize, show_progress_bar=False)
+        emb = self._routed(role)(payloads, prompt_name=self.prompt_name_for(role), batch_size=self.batch_size,
+                                 convert_to_tensor=True, normalize_embeddings=normalize, show_progress_bar=False)
         return emb.float().cpu()
 
 

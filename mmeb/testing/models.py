@@ -180,8 +180,9 @@ def _real_size_dtype(model, real: bool):
 def _build_clip(out_dir: Path, words, overrides, sizes: dict | None, preset: str, golden: bool = False) -> Path:
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
 
+    # the real CLIP tokenizer pads with its EOS (<|endoftext|>), which the paper's mask rule depends on
     tok = word_tokenizer(words, [], pad="<|endoftext|>", eos="<|endoftext|>", bos="<|startoftext|>",
-                         model_max_length=77, add_bos=True, add_eos=True)
+                         model_max_length=77, add_bos=True, add_eos=True, whitespace_tokens=golden)
     real = sizes is not None
     if not real:
         sizes = dict(text=dict(_TINY_TOWER, max_position_embeddings=77, vocab_size=len(tok)),
@@ -197,6 +198,8 @@ def _build_clip(out_dir: Path, words, overrides, sizes: dict | None, preset: str
     side = vision["image_size"]
     image_processor = CLIPImageProcessor(size={"shortest_edge": side}, crop_size={"height": side, "width": side})
     processor = CLIPProcessor(image_processor=image_processor, tokenizer=tok)
+    if golden:
+        sensitize(model)
     return _save(_real_size_dtype(model, real), processor, out_dir, None)
 
 
@@ -204,10 +207,11 @@ def _build_siglip(out_dir: Path, words, overrides, sizes, preset, golden: bool =
     from transformers import SiglipConfig, SiglipImageProcessor, SiglipModel, SiglipProcessor
 
     real = sizes is not None
-    tok = word_tokenizer(words, [], pad="<pad>", eos="</s>", bos=None, model_max_length=64 if real else 16,
-                         add_eos=True)
+    # as google/siglip-*: pad == EOS (</s>), no BOS, 64 text positions
+    tok = word_tokenizer(words, [], pad="</s>", eos="</s>", bos=None, model_max_length=64, add_eos=True,
+                         whitespace_tokens=golden)
     if not real:
-        sizes = dict(text=dict(_TINY_TOWER, max_position_embeddings=16, vocab_size=len(tok)),
+        sizes = dict(text=dict(_TINY_TOWER, max_position_embeddings=64, vocab_size=len(tok)),
                      vision=dict(_TINY_TOWER, image_size=30, patch_size=2))
     cfg = _apply_overrides({"text_config": sizes["text"], "vision_config": sizes["vision"]}, overrides, preset)
     text = dict(cfg["text_config"], projection_size=cfg["text_config"]["hidden_size"],
@@ -217,15 +221,17 @@ def _build_siglip(out_dir: Path, words, overrides, sizes, preset, golden: bool =
     side = cfg["vision_config"]["image_size"]
     processor = SiglipProcessor(image_processor=SiglipImageProcessor(size={"height": side, "width": side}),
                                 tokenizer=tok)
+    if golden:
+        sensitize(model)
     return _save(_real_size_dtype(model, real), processor, out_dir, None)
 
 
 def _build_blip(out_dir: Path, words, overrides, sizes, preset, golden: bool = False) -> Path:
     from transformers import BlipConfig, BlipForImageTextRetrieval, BlipImageProcessor, BlipProcessor
 
-    tok = word_tokenizer(words, ["[CLS]", "[SEP]"], pad="[PAD]", eos="[SEP]", bos="[CLS]", model_max_length=35,
-                         add_bos=True, add_eos=True)
-    cfg = _apply_overrides({"text_config": dict(_TINY_TOWER, vocab_size=len(tok), max_position_embeddings=64),
+    tok = word_tokenizer(words, ["[CLS]", "[SEP]"], pad="[PAD]", eos="[SEP]", bos="[CLS]", model_max_length=512,
+                         add_bos=True, add_eos=True, whitespace_tokens=golden)
+    cfg = _apply_overrides({"text_config": dict(_TINY_TOWER, vocab_size=len(tok), max_position_embeddings=512),
                             "vision_config": dict(_TINY_TOWER, image_size=30, patch_size=2)}, overrides, preset)
     width = cfg["vision_config"]["hidden_size"]
     text = dict(cfg["text_config"], encoder_hidden_size=width, pad_token_id=tok.pad_token_id,
@@ -234,17 +240,19 @@ def _build_blip(out_dir: Path, words, overrides, sizes, preset, golden: bool = F
                                                  projection_dim=32, image_text_hidden_size=32))
     side = cfg["vision_config"]["image_size"]
     processor = BlipProcessor(image_processor=BlipImageProcessor(size={"height": side, "width": side}), tokenizer=tok)
+    if golden:
+        sensitize(model)
     return _save(model, processor, out_dir, None)
 
 
 def _build_blip2(out_dir: Path, words, overrides, sizes, preset, golden: bool = False) -> Path:
     from transformers import Blip2Config, Blip2ForImageTextRetrieval, Blip2Processor, BlipImageProcessor
 
-    tok = word_tokenizer(words, ["[CLS]", "[SEP]"], pad="[PAD]", eos="[SEP]", bos="[CLS]", model_max_length=35,
-                         add_bos=True, add_eos=True)
+    tok = word_tokenizer(words, ["[CLS]", "[SEP]"], pad="[PAD]", eos="[SEP]", bos="[CLS]", model_max_length=512,
+                         add_bos=True, add_eos=True, whitespace_tokens=golden)
     cfg = _apply_overrides({
         "vision_config": dict(_TINY_TOWER, image_size=30, patch_size=2),
-        "qformer_config": dict(_TINY_TOWER, vocab_size=len(tok), max_position_embeddings=64,
+        "qformer_config": dict(_TINY_TOWER, vocab_size=len(tok), max_position_embeddings=512,
                                cross_attention_frequency=1),
         "num_query_tokens": 4,
     }, overrides, preset)
@@ -258,7 +266,38 @@ def _build_blip2(out_dir: Path, words, overrides, sizes, preset, golden: bool = 
     side = cfg["vision_config"]["image_size"]
     processor = Blip2Processor(image_processor=BlipImageProcessor(size={"height": side, "width": side}),
                                tokenizer=tok, num_query_tokens=None)
+    if golden:
+        sensitize(model)
     return _save(model, processor, out_dir, None)
+
+
+def _build_openclip(out_dir: Path, words, overrides, sizes, preset, golden: bool = False) -> Path:
+    """An OpenCLIP folder in the Hub layout (open_clip_config.json + open_clip_model.safetensors); the text
+    side uses open_clip's own bundled BPE tokenizer (vocabulary 49408, context 77), so ``words`` is unused."""
+    import json
+
+    from safetensors.torch import save_file
+
+    try:
+        import open_clip
+    except ImportError as exc:
+        raise ConfigError("the tiny-openclip preset needs open_clip: pip install 'mmeb[openclip]'") from exc
+
+    cfg = _apply_overrides({
+        "embed_dim": 32,
+        "vision_cfg": {"image_size": 30, "layers": 2, "width": 32, "head_width": 8, "patch_size": 2},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 4, "layers": 2},
+    }, overrides, preset)
+    model = open_clip.CLIP(**cfg)
+    if golden:
+        sensitize(model)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # the preprocessing numbers of laion/CLIP-ViT-B-16-laion2B-s34B-b88K (shortest-side bicubic resize + crop)
+    preprocess = {"mean": [0.48145466, 0.4578275, 0.40821073], "std": [0.26862954, 0.26130258, 0.27577711],
+                  "interpolation": "bicubic", "resize_mode": "shortest"}
+    (out_dir / "open_clip_config.json").write_text(json.dumps({"model_cfg": cfg, "preprocess_cfg": preprocess}))
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out_dir / "open_clip_model.safetensors"))
+    return out_dir
 
 
 # ---------------------------------------------------------------- VLM builders
@@ -361,6 +400,7 @@ PRESETS: dict[str, tuple[Callable[..., Path], dict | None]] = {
     "tiny-siglip": (_build_siglip, None),
     "tiny-blip": (_build_blip, None),
     "tiny-blip2": (_build_blip2, None),
+    "tiny-openclip": (_build_openclip, None),
     "tiny-llava-next": (_build_llava_next, None),
     "tiny-qwen2vl": (_build_qwen2vl, None),
     "tiny-gme": (lambda *a, **k: _build_qwen2vl(*a, **k, gme=True), None),

@@ -6,7 +6,7 @@ import torch
 from mmeb.errors import ConfigError, UnknownNameError
 from mmeb.testing.models import PRESETS, build
 
-TINY = [p for p in PRESETS if p.startswith("tiny-")]
+TINY = [p for p in PRESETS if p.startswith("tiny-") and p != "tiny-openclip"]  # open_clip: its own layout
 
 
 @pytest.mark.parametrize("preset", TINY)

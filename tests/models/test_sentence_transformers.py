@@ -36,3 +36,56 @@ def test_st_text_is_the_stored_string_without_placeholder(st_dir):
 
 def test_modules_json_dir_loads_as_st_without_prefix(st_dir):
     assert type(load_model(str(st_dir), device="cpu")).__name__ == "SentenceTransformerEmbedder"
+
+
+@pytest.fixture(scope="module")
+def st_prompted_dir(st_dir, tmp_path_factory):
+    """The tiny ST model with the query / document prompts a retrieval model ships in its config."""
+    from sentence_transformers import SentenceTransformer
+
+    out = tmp_path_factory.mktemp("st") / "tiny-st-prompted"
+    model = SentenceTransformer(str(st_dir), device="cpu")
+    model.prompts = {"query": "query: ", "document": "passage: "}
+    model.save(str(out))
+    return out
+
+
+def test_st_roles_use_the_model_query_and_document_prompts(st_prompted_dir):
+    model = load_model(f"st:{st_prompted_dir}", device="cpu")
+    item = ModelInput("Find:", "a cat", None, "Find: a cat\n")
+    query = model.encode([item], task_name="T", role="query")[0]
+    candidate = model.encode([item], task_name="T", role="candidate")[0]
+
+    def direct(text):
+        return model.model.encode([text], convert_to_tensor=True, normalize_embeddings=True)[0].float()
+
+    torch.testing.assert_close(query, direct("query: Find: a cat"))
+    torch.testing.assert_close(candidate, direct("passage: Find: a cat"))
+    assert float(query @ candidate) < 0.9999
+    routing = model.settings["role_routing"]
+    assert routing["query"] == {"method": "encode_query", "prompt_name": "query", "prompt": "query: "}
+    assert routing["candidate"] == {"method": "encode_document", "prompt_name": "document", "prompt": "passage: "}
+
+
+def test_st_explicit_prompt_name_overrides_both_roles(st_prompted_dir):
+    model = load_model(f"st:{st_prompted_dir}", device="cpu", prompt_name="document")
+    item = ModelInput("", "a cat", None, "a cat")
+    query = model.encode([item], task_name="T", role="query")
+    candidate = model.encode([item], task_name="T", role="candidate")
+    torch.testing.assert_close(query, candidate)
+    assert model.settings["role_routing"]["query"]["prompt"] == "passage: "
+
+
+def test_st_without_prompts_encodes_both_roles_alike(st_dir):
+    model = load_model(f"st:{st_dir}", device="cpu")
+    item = ModelInput("", "a cat", None, "a cat")
+    torch.testing.assert_close(model.encode([item], task_name="T", role="query"),
+                               model.encode([item], task_name="T", role="candidate"))
+    assert not model.settings["role_routing"]["query"]["prompt"]  # none, or sentence-transformers' empty default
+
+
+def test_st_refuses_unknown_settings(st_dir):
+    from mmeb.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="promptname"):
+        load_model(f"st:{st_dir}", device="cpu", promptname="query")
