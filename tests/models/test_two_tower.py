@@ -82,3 +82,20 @@ def test_settings_record_the_recipe_and_its_source(tiny_model, preset):
     assert settings["scoring"] == "cosine"
     assert settings["recipe_source"] and settings["text_input"] and settings["fusion"]
     assert "Pil" in settings["image_preprocess"].get("backend", "Pil")  # the PIL image processors, as run
+
+
+def test_device_preprocessing_uses_the_torchvision_twin_and_is_recorded(tiny_dir):
+    pytest.importorskip("torchvision")
+    model = load_model(str(tiny_dir("tiny-clip")), device="cpu")
+    reference = model.encode([BOTH, IMG_ONLY], task_name="T", role="query")
+    model.set_preprocess("device")
+    on_device = model.encode([BOTH, IMG_ONLY], task_name="T", role="query")
+    assert "image_preprocess_on" in model.settings
+    assert torch.nn.functional.cosine_similarity(reference, on_device).min() > 0.99  # other kernels, same numbers
+
+
+def test_recipes_with_their_own_pixel_pipeline_refuse_device_preprocessing(tiny_model):
+    from mmeb.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="preprocess reference"):
+        tiny_model("tiny-blip2").set_preprocess("device")
