@@ -156,6 +156,10 @@ def evaluate(model: Any, tasks: str | Task | Iterable[str | Task], *, raise_erro
     return report.results
 
 
+def _task_id(task: Task) -> tuple[str, str]:
+    return task.metadata.benchmark, task.name
+
+
 def resolve_tasks(tasks: str | Task | Iterable[str | Task]) -> list[Task]:
     from mmeb.tasks import get_tasks
 
@@ -163,7 +167,8 @@ def resolve_tasks(tasks: str | Task | Iterable[str | Task]) -> list[Task]:
     resolved: list[Task] = []
     for entry in items:
         found = [entry] if isinstance(entry, Task) else get_tasks(entry)
-        resolved.extend(t for t in found if t.name not in {r.name for r in resolved})
+        # MMEB-V2's image tasks share the MMEB-V1 names: a task is its (benchmark, name)
+        resolved.extend(t for t in found if _task_id(t) not in {_task_id(r) for r in resolved})
     if not resolved:
         raise ConfigError("no tasks selected")
     return resolved
@@ -259,7 +264,7 @@ class _TaskLoader:
     def __init__(self, settings: RunSettings, encoder: Encoder):
         self.settings, self.encoder = settings, encoder
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="mmeb-load")
-        self.futures: dict[str, Future] = {}
+        self.futures: dict[tuple[str, str], Future] = {}
 
     def __enter__(self) -> "_TaskLoader":
         return self
@@ -268,11 +273,11 @@ class _TaskLoader:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def prefetch(self, task: Task) -> None:
-        if task.name not in self.futures:
-            self.futures[task.name] = self.pool.submit(self._load, task)
+        if _task_id(task) not in self.futures:
+            self.futures[_task_id(task)] = self.pool.submit(self._load, task)
 
     def get(self, task: Task):
-        future = self.futures.pop(task.name, None)
+        future = self.futures.pop(_task_id(task), None)
         return future.result() if future is not None else self._load(task)
 
     def _load(self, task: Task) -> _LoadedTask:

@@ -158,3 +158,16 @@ def test_warm_rerun_reads_no_frame_or_page_bytes(mirror, tmp_path):
     assert cold.encode_stats["images_read"] > 0
     assert warm.encode_calls == 0 and warm.encode_stats["images_read"] == 0
     assert [r.main_score for r in warm.results] == [r.main_score for r in cold.results]
+
+
+def test_v1_and_v2_tasks_of_the_same_name_run_side_by_side(tmp_path):
+    from mmeb.testing.mirror import write_mirror
+
+    data_dir = write_mirror(tmp_path / "data", ["ImageNet-1K"], n_queries=5)
+    write_v2_mirror(data_dir, ["ImageNet-1K"])  # the two layouts coexist in one --data-dir
+    results = evaluate(V2ContentModel(), ["ImageNet-1K", "MMEB-V2:ImageNet-1K"], data_dir=str(data_dir),
+                       output_dir=str(tmp_path / "out"), progress=False, num_workers=0)
+    assert [(r.task_name, r.benchmark, r.n_queries) for r in results] == [("ImageNet-1K", "MMEB-V1", 5),
+                                                                          ("ImageNet-1K", "MMEB-V2", 6)]
+    assert (tmp_path / "out/toy__v2-content/r1/ImageNet-1K.json").is_file()
+    assert (tmp_path / "out/toy__v2-content/r1/MMEB-V2/ImageNet-1K.json").is_file()
