@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mmeb.errors import ConfigError, UnknownNameError, suggest
+from mmeb.errors import ConfigError, UnknownNameError, did_you_mean
 
 
 def is_plugin_spec(spec: str) -> bool:
@@ -39,8 +39,7 @@ def load_plugin(spec: str, model_args: dict[str, Any] | None = None) -> Any:
     factory = getattr(module, attr, None)
     if factory is None:
         public = [name for name in vars(module) if not name.startswith("_")]
-        raise UnknownNameError(f"plug-in {spec!r}: {target!r} has no attribute {attr!r}; "
-                               f"{suggest(attr, public, 'attribute')}")
+        raise UnknownNameError(f"plug-in {spec!r}: {target!r} has no attribute {attr!r}.{did_you_mean(attr, public)}")
     if not callable(factory):
         raise ConfigError(f"plug-in {spec!r}: {attr!r} is a {type(factory).__name__}, not a class or factory")
     args = dict(model_args or {})
