@@ -72,10 +72,12 @@ MODELS: list[ModelEntry] = [
                note="the VLM2Vec script runs so400m-patch14-384; the leaderboard lists base-patch16-224 (unresolved)"),
     ModelEntry(name="blip-itm-large-coco", hub_id="Salesforce/blip-itm-large-coco", adapter="blip", embedding_dim=256,
                params="470M", license="BSD-3-Clause", reference="Li et al., BLIP (ICML 2022)",
-               note="not a row of the paper's table; the VLM2Vec repo's evaluation/eval_blip.py baseline"),
-    ModelEntry(name="blip2-itm-vit-g", hub_id="Salesforce/blip2-itm-vit-g", adapter="blip2", embedding_dim=256,
+               note="no published MMEB row: its native ITC recipe (transformers BlipForImageTextRetrieval, "
+                    "use_itm_head=False), 256-d"),
+    ModelEntry(name="blip2-itm-vit-g", hub_id="Salesforce/blip2-itm-vit-g", adapter="blip2", embedding_dim=768,
                params="1.2B", license="MIT", reference="Li et al., BLIP-2 (ICML 2023)", paper_row="BLIP2",
-               note="the paper row used the LAVIS feature extractor; this is the transformers port"),
+               note="default: the paper baseline (VLM2Vec@b1dc1e6 eval_blip.py, LAVIS blip2_feature_extractor): "
+                    "unprojected 768-d Q-Former features summed; native: the 256-d ITC projections"),
     ModelEntry(name="e5-v", hub_id="royokong/e5-v", adapter="e5v", embedding_dim=4096, params="8.4B",
                license="see model card (Llama-3 base)", reference="Jiang et al., E5-V (arXiv 2407.12580)",
                paper_row="E5-V", settings={"dtype": "float16"}),
