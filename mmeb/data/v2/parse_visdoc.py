@@ -48,21 +48,25 @@ def parse(ctx: Context, queries: dict[str, list], corpus: dict[str, list], qrels
         ctx.origin.setdefault(path, ctx.where(row, files["corpus"]))
         ctx.pool.add(cid, lambda p=path: Item(raw_text=official_string(meta.target_instruction, image=True),
                                               instruction=meta.target_instruction, text="", image_path=p))
-    judged: dict = {}  # query-id -> {corpus-id: grade}, first-seen order
+    # ids are matched by value, or by their text when the configs store them with different types (1 vs "1")
+    corpus_by_text = {str(cid): cid for cid in ctx.pool.index}
+    judged: dict = {}  # query-id (as text) -> {corpus-id: grade}, first-seen order
     qids, cids = _column(ctx, qrels, "query-id", files["qrels"]), _column(ctx, qrels, "corpus-id", files["qrels"])
     scores = _column(ctx, qrels, "score", files["qrels"])
     for row, (qid, cid, score) in enumerate(zip(qids, cids, scores)):
         if score is None or float(score) <= 0:
             continue
         if cid not in ctx.pool.index:
+            cid = corpus_by_text.get(str(cid), cid)
+        if cid not in ctx.pool.index:
             raise ctx.error(row, f"qrels row (query-id {qid!r}, corpus-id {cid!r}) points at no corpus item "
                                  f"(the corpus of {files['corpus']} has {len(ctx.pool.items)} pages)", files["qrels"])
-        grades = judged.setdefault(qid, {})
+        grades = judged.setdefault(str(qid), {})
         grades[cid] = max(grades.get(cid, 0.0), float(score))
     texts = _column(ctx, queries, "query", files["queries"])
     for row, (qid, text) in enumerate(zip(_column(ctx, queries, "query-id", files["queries"]), texts)):
         text = "" if text is None else str(text)
-        grades = judged.get(qid, {})
+        grades = judged.get(str(qid), {})
         if not grades:
             raise ctx.error(row, f"query-id {qid!r} has no qrels row with score > 0 in {files['qrels']}; every "
                                  "query needs at least one relevant page", files["queries"])

@@ -136,3 +136,16 @@ def test_unknown_data_version(mirror):
 
     with pytest.raises(ConfigError, match="unknown MMEB-V2 data version 'v9'"):
         get_task("MMEB-V2:MomentSeeker").load(data_dir=str(mirror), data_version="v9")
+
+
+def test_ids_stored_with_different_types_still_match(mirror):
+    """A qrels config that stores the ids as text while queries / corpus use integers."""
+    import pyarrow as pa
+
+    path = _parquet(mirror, "vidore/arxivqa_test_subsampled_beir", "qrels")
+    rows = pq.read_table(path).to_pylist()
+    as_text = [{"query-id": str(r["query-id"]), "corpus-id": str(r["corpus-id"]), "score": r["score"]} for r in rows]
+    reference = load("ViDoRe_arxivqa", mirror)
+    pq.write_table(pa.Table.from_pylist(as_text), path)
+    data = load("ViDoRe_arxivqa", mirror)
+    assert [q.relevance for q in data.queries] == [q.relevance for q in reference.queries]
