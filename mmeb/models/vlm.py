@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mmeb.data.items import IMAGE_PLACEHOLDER
 from mmeb.errors import DataError
 from mmeb.models.protocol import ModelInput
 
@@ -222,6 +223,11 @@ class VLMInputs:
             ids = self.tokenizer(text, return_tensors="pt")["input_ids"][0]
             extra = {}
         else:
+            token = IMAGE_TOKENS[self.backbone]
+            if text.count(token) != 1:
+                raise DataError(f"{self.model_name}: {where or 'an input'} has an image but its model string "
+                                f"({text[:80]!r}) holds {text.count(token)} image tokens {token}: each image needs "
+                                f"exactly one {IMAGE_PLACEHOLDER} in its stored text. Fix the data row.")
             out = self.processor(text=[text], images=[image], return_tensors="pt")
             ids = out["input_ids"][0]
             extra = {k: torch.as_tensor(out[k]) for k in _TENSOR_KEYS[2:] if k in out}

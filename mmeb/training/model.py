@@ -47,11 +47,15 @@ def build_recipe(config: TrainConfig, backbone: str, **fields: Any) -> VLM2VecRe
 
 
 def load_vlm(config: TrainConfig, backbone: str):
-    """(model, processor) from a Hub id or a directory, at the pinned revision."""
-    from transformers import AutoModelForImageTextToText, AutoProcessor
+    """(model, processor) from a Hub id or a directory, at the pinned revision. The model class is the one
+    evaluation loads the saved checkpoint with (:func:`mmeb.models.builders.model_class`)."""
+    from transformers import AutoProcessor
+
+    from mmeb.models.builders import model_class
 
     kwargs = dict(revision=config.model_revision, trust_remote_code=config.trust_remote_code)
-    model = AutoModelForImageTextToText.from_pretrained(config.model, **kwargs)
+    cls = model_class(backbone, trust_remote_code=config.trust_remote_code, where=config.model)
+    model = cls.from_pretrained(config.model, **kwargs)
     processor = AutoProcessor.from_pretrained(config.model, **kwargs)
     return model, processor  # caps and the PIL image processor: mmeb.models.vlm.VLMInputs, as at evaluation
 

@@ -1,0 +1,50 @@
+"""Bad input to the VLM recipes: one clear error naming the model, the input and the fix."""
+
+import pytest
+from model_helpers import image
+
+from mmeb.errors import ConfigError, DataError, MMEBError
+from mmeb.models import load_model
+from mmeb.models.protocol import ModelInput
+from mmeb.models.vlm import ImageTooLargeError
+
+
+@pytest.mark.parametrize("name, preset, needs", [("gme-qwen2vl-2b", "tiny-llava-next", "qwen2_vl"),
+                                                 ("vlm2vec-v2", "tiny-llava-next", "qwen2_vl"),
+                                                 ("e5-v", "tiny-qwen2vl", "llava_next")])
+def test_weights_of_another_architecture_are_refused(tiny_dir, name, preset, needs):
+    with pytest.raises(ConfigError, match=needs) as err:
+        load_model(name, weights=str(tiny_dir(preset)), device="cpu")
+    assert "\n" not in str(err.value)
+
+
+def test_a_recipe_built_over_the_wrong_model_is_refused(tiny_dir):
+    from transformers import AutoProcessor, LlavaNextForConditionalGeneration
+
+    from mmeb.models.gme import GMEEmbedder
+
+    directory = tiny_dir("tiny-llava-next")
+    with pytest.raises(ConfigError, match="qwen2_vl weights.*'llava_next'"):
+        GMEEmbedder(LlavaNextForConditionalGeneration.from_pretrained(directory),
+                    AutoProcessor.from_pretrained(directory), name="gme-x", revision=None, metadata={})
+
+
+@pytest.mark.parametrize("raw, match", [("Represent the given image.\n", "placeholder"),
+                                        ("<|image_1|>\n<|image_1|>\nRepresent the given image.\n", "2 image tokens")])
+def test_image_and_placeholder_must_agree(tiny_model, raw, match):
+    model = tiny_model("tiny-qwen2vl")
+    with pytest.raises(DataError, match=match):
+        model.encode([ModelInput("Represent the given image.", "", image(), raw)], task_name="T", role="candidate")
+
+
+def test_an_image_that_does_not_fit_max_length_is_an_error_not_a_truncation(tiny_dir):
+    gme = load_model("gme-qwen2vl-2b", weights=str(tiny_dir("tiny-qwen2vl")), device="cpu", max_length=30)
+    big = ModelInput("Represent the given image.", "", image(200, 150), "<|image_1|>\nRepresent the given image.\n")
+    with pytest.raises(ImageTooLargeError, match=r"gme-qwen2vl-2b: task MSCOCO_t2i, candidate .*max_length 30.*max_pixels"):
+        gme.encode([big], task_name="MSCOCO_t2i", role="candidate")
+    assert issubclass(ImageTooLargeError, MMEBError)
+    # text beyond max_length is truncated, as the official processor call did (truncation=True)
+    long_text = ModelInput("Find me an everyday image that matches the given caption:", "a red car " * 20, None,
+                           "Find me an everyday image that matches the given caption: " + "a red car " * 20)
+    batch = gme.prepare([long_text], task_name="MSCOCO_t2i", role="query")
+    assert batch["input_ids"].shape[1] == 30
