@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from mmeb.data.items import IMAGE_PLACEHOLDER
-from mmeb.errors import DataError
+from mmeb.errors import ConfigError, DataError
 from mmeb.models.protocol import ModelInput
 
 #: image token per backbone, as the official code swapped ``<|image_1|>`` for it
@@ -329,6 +329,11 @@ class VLMEmbedder:
         return self
 
     def prepare(self, inputs: list[ModelInput], *, task_name: str, role: str, **_: Any) -> dict:
+        if any(getattr(inp, "frames", None) is not None for inp in inputs):
+            # embedding a video item as its text alone would give a silently wrong score
+            raise ConfigError(f"{self.name}: task {task_name or '?'} has video inputs (frames), which the "
+                              f"{self.recipe_settings().get('adapter', 'VLM')} recipe in mmeb does not form yet; "
+                              "run image and visual-document tasks with this model.")
         texts = [self.format(inp, task_name=task_name, role=role) for inp in inputs]
         images = [self.image_for(inp.image) if inp.image is not None else None for inp in inputs]
         return self.inputs(texts, images, where=f"task {task_name or '?'}, {role}")

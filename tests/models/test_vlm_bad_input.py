@@ -48,3 +48,11 @@ def test_an_image_that_does_not_fit_max_length_is_an_error_not_a_truncation(tiny
                            "Find me an everyday image that matches the given caption: " + "a red car " * 20)
     batch = gme.prepare([long_text], task_name="MSCOCO_t2i", role="query")
     assert batch["input_ids"].shape[1] == 30
+
+
+def test_video_frames_are_refused_not_embedded_as_text(tiny_model):
+    model = tiny_model("tiny-qwen2vl")
+    clip = ModelInput("Recognize the category of the video content.", "", None,
+                      "<|video_pad|> Recognize the category of the video content.", frames=(image(), image()))
+    with pytest.raises(ConfigError, match="task K700 has video inputs"):
+        model.encode([clip], task_name="K700", role="query")
