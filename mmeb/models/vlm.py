@@ -150,8 +150,16 @@ def _llava_next_446_class():
                 paste_x, paste_y = (target_width - width) // 2, (target_height - height) // 2
                 return (paste_y, paste_y), (paste_x, paste_x)
 
+            def __reduce__(self):  # a class made at run time: pickle (DataLoader workers) by its config
+                return _llava_next_446, (self.to_dict(),)
+
         _LLAVA_446 = LlavaNextImageProcessor446
     return _LLAVA_446
+
+
+def _llava_next_446(config: dict):
+    config = {k: v for k, v in config.items() if k not in ("image_processor_type", "processor_class")}
+    return _llava_next_446_class()(**config)
 
 
 def applied_caps(processor) -> tuple[int | None, int | None]:

@@ -90,3 +90,17 @@ def test_recipe_overrides_are_applied_and_recorded(tiny_dir):
     assert batch["image_sizes"].tolist() == [[16, 16]]  # square resize before the processor
     with pytest.raises(ConfigError, match="image_rezise"):
         load_model(str(tiny_dir("tiny-llava-next")), device="cpu", image_rezise=[16, 16])
+
+
+@pytest.mark.parametrize("preset", VLMS)
+def test_input_forming_pickles_for_worker_processes(tiny_model, mixed_inputs, preset):
+    """The engine may run ``prepare`` in worker processes: the input former (with its PIL / 4.46-padding image
+    processor) must pickle and form the same batch."""
+    import pickle
+
+    model = tiny_model(preset)
+    clone = pickle.loads(pickle.dumps(model.inputs))
+    texts = [model.format(x, task_name="T", role="query") for x in mixed_inputs]
+    images = [model.image_for(x.image) if x.image is not None else None for x in mixed_inputs]
+    want, got = model.inputs(texts, images), clone(texts, images)
+    assert want.keys() == got.keys() and all(torch.equal(want[k], got[k]) for k in want)
