@@ -139,3 +139,10 @@ def test_a_user_v2_run_is_tabled_beside_the_published_rows(v2, results_dir, tmp_
     assert row["kind"] == "run" and row["groups"]["image"]["value"] == 50.0
     assert row["groups"]["video"] == {"value": None, "n_done": 4, "n_total": 18, "ci95": None}
     assert row["verified"] is False  # no predictions it could recompute
+
+
+def test_published_v2_rows_carry_model_sizes(v2, tmp_path):
+    build_leaderboard(None, tmp_path)
+    sizes = {r["model"]: r["size_b"] for r in _board(tmp_path)["rows"]}
+    assert sizes["VLM2Vec-V2.0-Qwen2VL-2B"] == 2.0 and sizes["gme-Qwen2-VL-7B-Instruct"] == 7.0
+    assert sizes["colpali-v1.3"] == 3.0

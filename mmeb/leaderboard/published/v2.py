@@ -19,6 +19,7 @@ those rows are partial (76 of 78) and get no Overall or VisDoc mean.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -50,11 +51,14 @@ def build_v2_records(scores: dict, tasks: dict) -> dict[tuple[str, str], dict[st
     from mmeb.results.schema import MAIN_METRIC_FIELDS, DatasetInfo, ModelInfo, Published, Scores, TaskResult
 
     hub = {t["name"]: t["hf"] for t in tasks["tasks"]}
-    facts = {t["name"]: {"modality": t["modality"], "group": t["group"], "meta_task": t.get("meta_task"),
+    task_facts = {t["name"]: {"modality": t["modality"], "group": t["group"], "meta_task": t.get("meta_task"),
                          "split": t.get("v1_split")} for t in tasks["tasks"]}
     out: dict[tuple[str, str], dict[str, object]] = {}
     for model, entry in scores["models"].items():
-        info = ModelInfo(name=model, metadata={"hub_id": entry["hub_id"], "paper_name": entry["paper_row"]})
+        size = re.search(r"\((\d+(?:\.\d+)?)B\)", entry["paper_row"])  # the paper names carry the size: "GME (2B)"
+        facts = {"hub_id": entry["hub_id"], "paper_name": entry["paper_row"],
+                 **({"size_b": float(size.group(1))} if size else {})}
+        info = ModelInfo(name=model, metadata=facts)
         for version in VERSIONS:
             run = entry["scores"][version]
             published = Published(
@@ -68,7 +72,7 @@ def build_v2_records(scores: dict, tasks: dict) -> dict[tuple[str, str], dict[st
                 metric = MAIN_METRIC[value["modality"]]
                 source = hub[task]
                 records[f"{task}.json"] = TaskResult(
-                    task_name=task, benchmark=BENCHMARK, **facts[task], main_metric=metric, main_score=value["main"],
+                    task_name=task, benchmark=BENCHMARK, **task_facts[task], main_metric=metric, main_score=value["main"],
                     n_queries=value["num_data"], scores=Scores(**{MAIN_METRIC_FIELDS[metric]: value["main"]}),
                     tie_rule="v1", model=info, date=_utc(run["report_generated_date"]), published=published,
                     dataset=DatasetInfo(id=source["repo"], revision="unrecorded", subset=source.get("config") or task,
