@@ -245,7 +245,7 @@ class FolderImageStore(_BaseStore):
         for prefix in tried + [""]:
             f = root / prefix / rel
             if f.is_file():
-                return f
+                return self._inside(f, path)
         try:
             subdirs = sorted(d.name for d in root.iterdir() if d.is_dir())
         except OSError:
@@ -254,13 +254,31 @@ class FolderImageStore(_BaseStore):
             f = root / sub / rel
             if f.is_file():
                 self._prefix = sub
-                return f
+                return self._inside(f, path)
         return None
+
+    def _inside(self, file: Path, path: str) -> Path:
+        """``file`` if it resolves inside the data root: a symlink that leaves it is refused, so data cannot
+        make mmeb read (and score, and hash) files elsewhere on the machine."""
+        real_root = Path(os.path.realpath(self.root))
+        allowed = [real_root]
+        if Path(self.root).parent.name == "snapshots":  # a Hub cache snapshot links into its repo's blobs/
+            allowed.append(Path(os.path.realpath(Path(self.root).parent.parent)))
+        real = Path(os.path.realpath(file))
+        if not any(real == a or a in real.parents for a in allowed):
+            raise DataError(f"image {path!r} in {self.location} is a symlink to {real}, outside the data root "
+                            f"{real_root}{self.where(path)}; refused. Copy the image into the data folder "
+                            "or link the whole data folder instead.")
+        return file
+
+    def locate(self, path: str) -> Path | None:
+        """The file of an image path (None when absent); DataError for an invalid or escaping path."""
+        return self._file(path)
 
     def __contains__(self, path: str) -> bool:
         try:
             return self._file(path) is not None
-        except ImageNotFoundError:
+        except DataError:
             return False
 
     def read_bytes(self, path: str) -> bytes:

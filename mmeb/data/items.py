@@ -97,6 +97,7 @@ class TaskData:
     revision: str  # the resolved revision (a commit hash when loaded from the Hub)
     source: str  # where it came from: "hub:<cache dir>" or "local:<dir>" or "synthetic:<dir>"
     files: list[str] = field(default_factory=list)  # files read (for error messages / provenance)
+    null_texts: int = 0  # texts stored as null in the data (read as "")
 
     def __len__(self) -> int:
         return len(self.rows)

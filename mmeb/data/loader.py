@@ -7,7 +7,7 @@ images at the root. Every error names the task, the row and the file, and says w
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
 from pathlib import Path
 
@@ -16,12 +16,11 @@ from mmeb.data.images import FolderImageStore, ZipImageStore, first_rows
 from mmeb.data.items import QueryRow, SubsetSpec, TaskData
 from mmeb.data.parsing import parse_row
 from mmeb.errors import DataError, DataUnavailableError, close_matches
+from mmeb.fingerprint import files_fingerprint
 
 DATA_DIR_ENV = "MMEB_DATA_DIR"
 COLUMNS = ("qry_text", "qry_img_path", "tgt_text", "tgt_img_path")
 SPLIT = "test"
-#: a local mirror may pin its own revision label in this file (else a content fingerprint is recorded)
-REVISION_FILE = "REVISION"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
@@ -47,11 +46,26 @@ def parquet_files(root: Path, subset: str, advice: str) -> list[Path]:
         f"{'; did you mean: ' + ', '.join(close) + '?' if close else ''}). " + advice)
 
 
-def read_rows(files: list[Path], meta: SubsetSpec) -> list[QueryRow]:
-    """Parse the parquet files into query rows (row_index counts across files)."""
+def null_texts(table) -> int:
+    """Query and candidate texts stored as null (read as "": no text), counted in arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    count = table.column("qry_text").null_count
+    targets = table.column("tgt_text")
+    count += targets.null_count
+    if pa.types.is_list(targets.type) or pa.types.is_large_list(targets.type):
+        count += pc.list_flatten(targets).null_count
+    return count
+
+
+def read_rows(files: list[Path], meta: SubsetSpec, stats: dict | None = None) -> list[QueryRow]:
+    """Parse the parquet files into query rows (row_index counts across files). ``stats["null_texts"]``
+    receives the number of null texts."""
     import pyarrow.parquet as pq
 
     rows: list[QueryRow] = []
+    nulls = 0
     cache: dict = {}
     for file in files:
         try:
@@ -64,6 +78,7 @@ def read_rows(files: list[Path], meta: SubsetSpec) -> list[QueryRow]:
             raise DataError(f"task {meta.name}: {file} lacks column(s) {', '.join(missing)} (has "
                             f"{', '.join(table.column_names)}). Expected the MMEB-eval columns "
                             f"{', '.join(COLUMNS)}; is this file from another dataset?")
+        nulls += null_texts(table)
         columns = [table.column(c).to_pylist() for c in COLUMNS]
         for local, values in enumerate(zip(*columns)):
             index = len(rows)
@@ -74,22 +89,67 @@ def read_rows(files: list[Path], meta: SubsetSpec) -> list[QueryRow]:
                                   cache=cache))
     if not rows:
         raise DataError(f"task {meta.name}: {', '.join(map(str, files))} hold no rows.")
+    if stats is not None:
+        stats["null_texts"] = nulls
     return rows
 
 
-def local_revision(root: Path, files: list[Path]) -> str:
-    """A stable label for a local mirror: its REVISION file, else a fingerprint of the parquet bytes."""
-    pinned = root / REVISION_FILE
-    if pinned.is_file():
-        label = pinned.read_text(encoding="utf-8").strip()
-        if label:
-            return label
-    digest = hashlib.sha256()
+def image_paths(files: list[Path]) -> set[str]:
+    """Every image path the parquet files name (two columns read, no rows parsed)."""
+    import pyarrow.parquet as pq
+
+    paths: set[str] = set()
     for file in files:
-        with open(file, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    return f"local-{digest.hexdigest()[:12]}"
+        try:
+            table = pq.read_table(file, columns=["qry_img_path", "tgt_img_path"])
+        except Exception:  # noqa: BLE001 - read_rows reports an unreadable file with the full story
+            continue
+        paths.update(p for p in table.column("qry_img_path").to_pylist() if isinstance(p, str) and p)
+        for entry in table.column("tgt_img_path").to_pylist():
+            if isinstance(entry, list):
+                paths.update(p for p in entry if isinstance(p, str) and p)
+    return paths
+
+
+def local_revision(root: Path, files: list[Path], task_name: str) -> str:
+    """A full-content fingerprint of one task's local data: its parquet files and its images (the whole
+    ``images.zip`` when the images come zipped, else every image file the rows name). Memoised per file by
+    (path, size, mtime), so a rerun over unchanged data hashes nothing again."""
+    archive = root / IMAGES_ARCHIVE
+    used = list(files)
+    if archive.is_file():
+        used.append(archive)
+    else:
+        store = FolderImageStore(root, task_name=task_name, first_row={}, data_file=str(files[0]))
+        for path in sorted(image_paths(files)):
+            try:
+                found = store.locate(path)
+            except DataError:
+                found = None  # missing or refused: loading the image reports it
+            if found is not None:
+                used.append(found)
+    return files_fingerprint(root, sorted(set(used)))
+
+
+def resolve_source(metadata: SubsetSpec, data_dir: str | os.PathLike | None = None, revision: str | None = None,
+                   cache_dir: str | os.PathLike | None = None,
+                   download_fn: DownloadFn | None = None) -> tuple[Path, list[Path], str, str]:
+    """Where a task's data is: (root, parquet files, resolved revision, source label), without parsing it."""
+    root = resolve_data_dir(data_dir)
+    if root is not None:
+        if not root.is_dir():
+            raise DataUnavailableError(f"task {metadata.name}: data dir {root} does not exist "
+                                       f"(from {'--data-dir' if data_dir else DATA_DIR_ENV}). "
+                                       + how_to_provide(metadata.dataset_id))
+        files = parquet_files(root, metadata.name, how_to_provide(metadata.dataset_id))
+        return root, files, local_revision(root, files, metadata.name), f"local:{root}"
+    root, resolved = fetch_subset(metadata.dataset_id, metadata.name, revision or metadata.dataset_revision,
+                                  cache_dir=str(cache_dir) if cache_dir else None, download_fn=download_fn)
+    files = parquet_files(root, metadata.name, advice=(
+        f"Either {metadata.dataset_id}@{resolved} has no subset {metadata.name!r}, or the Hub was unreachable "
+        f"and the cached snapshot holds only tasks downloaded earlier: run `mmeb download --tasks "
+        f"{metadata.name}` while online, or use --data-dir."))
+    return root, files, resolved, f"hub:{root}"
 
 
 def image_store(root: Path, task_name: str, rows: list[QueryRow], data_file: str):
@@ -112,25 +172,15 @@ def load_task_data(metadata: SubsetSpec, data_dir: str | os.PathLike | None = No
     cache_dir:   the Hub cache (default: huggingface_hub's).
     download_fn: substitute for ``huggingface_hub.snapshot_download`` (tests).
     """
-    root = resolve_data_dir(data_dir)
-    if root is not None:
-        if not root.is_dir():
-            raise DataUnavailableError(f"task {metadata.name}: data dir {root} does not exist "
-                                       f"(from {'--data-dir' if data_dir else DATA_DIR_ENV}). "
-                                       + how_to_provide(metadata.dataset_id))
-        files = parquet_files(root, metadata.name, how_to_provide(metadata.dataset_id))
-        resolved, source = local_revision(root, files), f"local:{root}"
-    else:
-        root, resolved = fetch_subset(metadata.dataset_id, metadata.name, revision or metadata.dataset_revision,
-                                      cache_dir=str(cache_dir) if cache_dir else None, download_fn=download_fn)
-        files = parquet_files(root, metadata.name, advice=(
-            f"Either {metadata.dataset_id}@{resolved} has no subset {metadata.name!r}, or the Hub was unreachable "
-            f"and the cached snapshot holds only tasks downloaded earlier: run `mmeb download --tasks "
-            f"{metadata.name}` while online, or use --data-dir."))
-        source = f"hub:{root}"
-    rows = read_rows(files, metadata)
+    root, files, resolved, source = resolve_source(metadata, data_dir, revision, cache_dir, download_fn)
+    stats: dict = {}
+    rows = read_rows(files, metadata, stats)
+    if stats["null_texts"]:
+        logging.getLogger("mmeb").warning(
+            "task %s: %d null text(s) in %s, read as empty texts (recorded in the result as "
+            "dataset.null_texts)", metadata.name, stats["null_texts"], ", ".join(str(f) for f in files))
     return TaskData(task_name=metadata.name, rows=rows,
                     images=image_store(root, metadata.name, rows, str(files[0]) if len(files) == 1 else
                                        str(root / metadata.name)),
                     dataset_id=metadata.dataset_id, revision=resolved, source=source,
-                    files=[str(f) for f in files])
+                    files=[str(f) for f in files], null_texts=stats["null_texts"])

@@ -119,8 +119,6 @@ def write_benchmark(out_dir: str | Path, config: BenchmarkConfig = BenchmarkConf
     bench = generate(config, progress=progress)
     revision = f"synthetic-seed{config.seed}-{_fingerprint(bench)}"
     write_eval_layout(out / "eval", bench.eval_subsets, bench.eval_images, images_mode="zip")
-    # the loader records this label as the dataset revision of every result (instead of a parquet hash)
-    (out / "eval" / "REVISION").write_text(revision + "\n", encoding="utf-8")
     write_train_layout(out / "train", bench.train_subsets, bench.train_images, split="original")
     manifest = {
         "format_version": FORMAT_VERSION,

@@ -2,13 +2,17 @@
 
 Per task: load the data (the next task's on a background thread), encode each unique query and candidate
 once (cached, batched by size, decoded on worker threads or processes, sharded under torchrun), rank every
-query's own candidate list on the device, score, and write one result file atomically. Completed tasks are
-skipped on rerun; a failing task is recorded in ``<Task>.error.json`` and the run moves on.
+query's own candidate list on the device, score, and write one result file atomically. A stored result is
+reused only when its scoring key matches (:mod:`mmeb.evaluation.reuse`); when every selected task is reusable
+the model is not even loaded. A task failing at any stage (writing included) is recorded in
+``<Task>.error.json`` and the run moves on.
 
 The model protocol (:mod:`mmeb.models.protocol`) asks for ``encode(inputs, **context)`` only. The engine
 also uses these optional members when a model has them:
 
-* ``name``, ``revision``, ``settings`` (dict), ``metadata`` (dict) - recorded in results and in the cache key;
+* ``name``, ``revision``, ``settings`` (dict of plain JSON values), ``metadata`` (dict) - recorded in results;
+  name, revision, settings and (for a model defined outside mmeb) the sha256 of its source file form the
+  model part of the scoring key and the embedding cache's identity;
 * ``to(device)`` - called once before encoding;
 * the **fast path** ``prepare(inputs, *, task_name, role) -> batch`` + ``embed(batch) -> tensor [n, dim]``:
   ``prepare`` must be CPU-only and thread-safe (it runs on the loader's thread pool, or in DataLoader
@@ -19,40 +23,52 @@ also uses these optional members when a model has them:
 
 from __future__ import annotations
 
+import logging
 import platform
 import time
 import traceback
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Literal
 
 import torch
-import torch.nn.functional as F
 
 from mmeb._version import __version__
 from mmeb.errors import ConfigError, MMEBError, ModelOutputError
-from mmeb.evaluation import distributed
 from mmeb.data.v2.items import PoolTaskData
-from mmeb.evaluation.cache import EmbeddingCache, model_identity
+from mmeb.evaluation import distributed, reuse
+from mmeb.evaluation.cache import EmbeddingCache, check_cache_dir
 from mmeb.evaluation.corpus import evaluate_pool_task, submit_pool_task
 from mmeb.evaluation.encoding import LOADERS, EncodeOptions, Encoder, RoleJob
 from mmeb.evaluation.graded import NDCG_RULES, NdcgRule
 from mmeb.evaluation.image_identity import ImageIdentity
 from mmeb.evaluation.metrics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, compute_scores
 from mmeb.evaluation.progress import make_progress
-from mmeb.evaluation.ranking import rank_candidates
-from mmeb.results import io
-from mmeb.results.schema import (DatasetInfo, EvaluationInfo, HarnessInfo, ModelInfo, Prediction, TaskResult,
-                                 TieRule, Timings)
+from mmeb.evaluation.ranking import normalise_rows, rank_candidates
+from mmeb.results import key as keys
+from mmeb.results.schema import (
+    DatasetInfo,
+    EvaluationInfo,
+    HarnessInfo,
+    ModelInfo,
+    Prediction,
+    ScoringKey,
+    TaskResult,
+    TieRule,
+    Timings,
+)
+from mmeb.results.store import Location, ResultsStore
 from mmeb.tasks.base import Task
-from mmeb.tasks.v2.metadata import DATA_VERSIONS, DEFAULT_DATA_VERSION
+from mmeb.tasks.v2.metadata import DATA_VERSIONS
 from mmeb.units import format_percent
 
 Similarity = Literal["cosine", "dot"]
+log = logging.getLogger("mmeb")
 LIBRARIES = ("torch", "torchvision", "transformers", "numpy", "pillow", "sentence-transformers", "open_clip_torch",
              "peft")
 
@@ -73,6 +89,7 @@ class TaskOutcome:
     result: TaskResult | None = None
     error: str | None = None
     seconds: float = 0.0
+    recomputed_because: str | None = None  # a stored result existed but its scoring key differed
 
 
 @dataclass
@@ -83,6 +100,7 @@ class RunReport:
     output_dir: Path | None = None
     encode_calls: int = 0  # model calls made by this process (0 on a fully cached rerun)
     encode_stats: dict = field(default_factory=dict)  # where the encoding time went (EncodeStats)
+    model_loaded: bool = True  # False when every task was reused without loading the model
 
     @property
     def results(self) -> list[TaskResult]:
@@ -93,9 +111,20 @@ class RunReport:
         return {o.task_name: o.error or "" for o in self.outcomes if o.status == "failed"}
 
 
+#: RunSettings fields that change scores: recorded in every result and part of its scoring key (the data
+#: choices ``data_dir`` / ``dataset_revision`` / ``data_version`` enter the key as the dataset's resolved
+#: revision; ``preprocess`` enters it through the model's settings)
+SCORE_CHANGING = ("ties", "similarity", "limit", "bootstrap_resamples", "bootstrap_seed", "ndcg", "data_dir",
+                  "dataset_revision", "data_version", "preprocess")
+#: fields that never change a score: where things go, how fast, what is shown
+NOT_SCORE_CHANGING = ("output_dir", "batch_size", "num_workers", "device", "cache_dir", "overwrite",
+                      "save_predictions", "fast_path", "loader", "progress", "progress_interval",
+                      "max_batch_tokens")
+
+
 @dataclass
 class RunSettings:
-    """Everything besides model and tasks that shapes a run (score-changing ones are recorded)."""
+    """Everything besides model and tasks that shapes a run: see SCORE_CHANGING / NOT_SCORE_CHANGING."""
 
     data_dir: str | None = None
     output_dir: str | None = None
@@ -135,9 +164,20 @@ class RunSettings:
             raise ConfigError(f"preprocess must be 'reference' or 'device', got {self.preprocess!r}")
         if self.max_batch_tokens is not None and self.max_batch_tokens < 1:
             raise ConfigError(f"max_batch_tokens must be >= 1, got {self.max_batch_tokens}")
+        if self.bootstrap_resamples < 1:
+            raise ConfigError(f"bootstrap_resamples must be >= 1, got {self.bootstrap_resamples}")
+
         if self.batch_size < 1 or self.num_workers < 0 or (self.limit is not None and self.limit < 1):
             raise ConfigError(f"need batch_size >= 1, num_workers >= 0, limit >= 1 (got {self.batch_size}, "
                               f"{self.num_workers}, {self.limit})")
+
+    def evaluation_key(self, benchmark: str | None = None) -> dict:
+        """The evaluation part of the scoring key: of the run (the folder's configuration; the NDCG rule only
+        when not the default) or of one benchmark's tasks (MMEB-V2 tasks always record their NDCG rule)."""
+        extra = {"ndcg": self.ndcg} if benchmark == "MMEB-V2" or self.ndcg != "correct" else {}
+        return {**keys.evaluation_key(tie_rule=self.ties, similarity=self.similarity, limit=self.limit,
+                                      bootstrap_resamples=self.bootstrap_resamples,
+                                      bootstrap_seed=self.bootstrap_seed), **extra}
 
 
 def evaluate(model: Any, tasks: str | Task | Iterable[str | Task], *, raise_errors: bool = True,
@@ -184,11 +224,26 @@ def resolve_model(model: Any, *, device: torch.device, **load_kwargs: Any) -> An
 
 
 def model_info(model: Any) -> ModelInfo:
+    """What a result records of the model. Settings and metadata must be plain JSON (they are recorded and
+    hashed): anything else is refused here, once, when the model loads - not per task when writing."""
+    from mmeb.results.store import check_name
+
+    name = str(getattr(model, "name", None) or type(model).__name__)
+    revision = getattr(model, "revision", None)
     settings = getattr(model, "settings", None) or {}
     meta = getattr(model, "metadata", None) or {}
-    return ModelInfo(name=str(getattr(model, "name", None) or type(model).__name__),
-                     revision=getattr(model, "revision", None),
-                     settings=dict(settings) if isinstance(settings, dict) else {"settings": str(settings)},
+    if not isinstance(settings, dict):
+        raise ConfigError(f"model {name!r}: `settings` must be a dict, got {type(settings).__name__}")
+    for what, value in (("settings", settings), ("metadata", meta if isinstance(meta, dict) else {})):
+        bad = keys.unserialisable(dict(value), what)
+        if bad:
+            raise ConfigError(f"model {name!r}: {bad}; {what} are written into every result, so they must be "
+                              "plain JSON values")
+    if revision is not None and not isinstance(revision, str):
+        raise ConfigError(f"model {name!r}: `revision` must be a string, got {type(revision).__name__}")
+    check_name(name, "model name")
+    check_name(revision, "model revision")
+    return ModelInfo(name=name, revision=revision, settings=dict(settings),
                      metadata=dict(meta) if isinstance(meta, dict) else {})
 
 
@@ -196,6 +251,9 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
                    **load_kwargs: Any) -> RunReport:
     """Evaluate every task; never stops at a failing task. The CLI builds its summary from the report."""
     settings.check()
+    if settings.cache_dir:
+        check_cache_dir(settings.cache_dir)  # before loading or encoding anything
+    store = ResultsStore(settings.output_dir) if settings.output_dir else None
     device = distributed.local_device(settings.device)
     created = distributed.init_if_launched(device)
     displays = ExitStack()
@@ -203,9 +261,22 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
         task_list = resolve_tasks(tasks)
         progress = displays.enter_context(make_progress(enabled=settings.progress and distributed.is_main(),
                                                         interval=settings.progress_interval))
+        planner = _Planner(store, settings)
+        request = (reuse.load_request(model, device.type, load_kwargs)
+                   if store is not None and not settings.overwrite else None)
+        remembered = store.read_load_record(request) if request else None
+        if remembered and isinstance(remembered.get("identity"), dict):
+            done = planner.all_reusable(task_list, remembered["identity"])
+            if done is not None:  # every task done with a matching key: no model load
+                identity = remembered["identity"]
+                report = RunReport(identity["name"], identity.get("revision"), output_dir=store.root,
+                                   model_loaded=False)
+                report.outcomes = [TaskOutcome(r.task_name, "skipped", r) for r in done]
+                return report
         if progress is not None:
             progress.note(f"loading model {model if isinstance(model, str) else type(model).__name__}")
         started = time.perf_counter()
+        spec = model if isinstance(model, str) else None
         model = resolve_model(model, device=device, **load_kwargs)
         if callable(getattr(model, "to", None)):
             model = model.to(device) or model  # nn.Module.to returns self; some adapters return None
@@ -216,28 +287,40 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
             model.set_preprocess(settings.preprocess)  # recorded in the model's settings (score-changing)
         load_s = time.perf_counter() - started
         info = model_info(model)
-        report = RunReport(info.name, info.revision,
-                           output_dir=Path(settings.output_dir) if settings.output_dir else None)
-        if settings.output_dir and distributed.is_main():
-            io.write_model_meta(settings.output_dir, info.name, info.revision, {
-                **info.model_dump(), "mmeb_version": __version__, "load_s": round(load_s, 3),
-                "device": describe_device(device)})
-        cache = (EmbeddingCache(settings.cache_dir, model_identity(info.name, info.revision, info.settings))
-                 if settings.cache_dir else None)
+        identity = keys.model_identity(info.name, info.revision, info.settings, reuse.code_sha256(model),
+                                       sources=reuse.source_fingerprints(spec, load_kwargs))
+        report = RunReport(info.name, info.revision, output_dir=store.root if store else None)
+        location = None
+        if store is not None:
+            location, config = reuse.location_for(store, identity, planner.evaluation)
+            if distributed.is_main():
+                store.write_model_meta(location, {
+                    **info.model_dump(), "identity": identity, "configuration": config,
+                    "evaluation": planner.evaluation, "mmeb_version": __version__, "load_s": round(load_s, 3),
+                    "device": describe_device(device)})
+                if request:
+                    store.write_load_record(request, {"spec": spec, "identity": identity})
+        cache = EmbeddingCache(settings.cache_dir, identity) if settings.cache_dir else None
         options = EncodeOptions(batch_size=settings.batch_size, num_workers=settings.num_workers, device=device,
                                 fast_path=settings.fast_path, loader=settings.loader,
                                 max_batch_tokens=settings.max_batch_tokens)
+        # stored results are read once each, up front: this run only writes tasks it does not reuse
+        previous = [planner.stored(task, identity, location) for task in task_list]
         with Encoder(model, options, cache, progress, ImageIdentity(settings.cache_dir)) as encoder, \
                 _TaskLoader(settings, encoder) as loader:
-            # stored results are read once each, up front: this run only writes tasks it does not skip
-            previous = [_completed(task, info, settings) for task in task_list]
             for i, task in enumerate(task_list):
-                if previous[i] is not None:
-                    report.outcomes.append(TaskOutcome(task.name, "skipped", previous[i]))
+                stored, why = previous[i]
+                if stored is not None:
+                    report.outcomes.append(TaskOutcome(task.name, "skipped", stored))
                     continue
+                if why:
+                    log.warning("recomputing %s: %s", task.name, why)
                 # the next task to run loads on a background thread while this one encodes
-                upcoming = next((t for t, p in zip(task_list[i + 1:], previous[i + 1:]) if p is None), None)
-                report.outcomes.append(_run_task(task, encoder, info, settings, device, loader, upcoming))
+                upcoming = next((t for t, p in zip(task_list[i + 1:], previous[i + 1:]) if p[0] is None), None)
+                outcome = _run_task(task, encoder, info, identity, settings, device, loader, store, location,
+                                    upcoming)
+                outcome.recomputed_because = why
+                report.outcomes.append(outcome)
                 distributed.barrier()  # rank 0 finished writing before anyone checks the next task
         report.encode_calls = encoder.encode_calls
         report.encode_stats = encoder.stats.as_dict()
@@ -245,6 +328,73 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
     finally:
         displays.close()
         distributed.shutdown(created)
+
+
+def _data_options(task: Task, settings: RunSettings) -> dict:
+    kwargs = {"revision": settings.dataset_revision} if settings.dataset_revision else {}
+    if settings.data_version and task.metadata.benchmark == "MMEB-V2":
+        kwargs["data_version"] = settings.data_version
+    return kwargs
+
+
+def _dataset_key(task_name: str, data: Any) -> dict:
+    """The dataset part of the scoring key, from loaded data."""
+    key = {"id": data.dataset_id, "subset": task_name, "revision": data.revision}
+    if getattr(data, "data_version", ""):
+        key["version"] = data.data_version
+    return key
+
+
+class _Planner:
+    """The scoring key of each task, and whether its stored result can be reused."""
+
+    def __init__(self, store: ResultsStore | None, settings: RunSettings):
+        self.store, self.settings = store, settings
+        self.evaluation = settings.evaluation_key()
+        self.datasets: dict[str, dict | None] = {}
+
+    def dataset_key(self, task: Task) -> dict | None:
+        """id, subset and resolved revision of the task's data (None when it cannot be found: the task
+        then runs and reports why). A task with its own ``load`` is loaded to learn its revision."""
+        if task.name not in self.datasets:
+            kwargs = _data_options(task, self.settings)
+            try:
+                if type(task).load is Task.load:
+                    from mmeb.data.loader import resolve_source
+
+                    revision = resolve_source(task.metadata, self.settings.data_dir, **kwargs)[2]
+                    self.datasets[task.name] = {"id": task.metadata.dataset_id, "subset": task.name,
+                                                "revision": revision}
+                else:
+                    self.datasets[task.name] = _dataset_key(task.name, task.load(data_dir=self.settings.data_dir,
+                                                                                 **kwargs))
+            except Exception:  # noqa: BLE001 - the task's own run reports the problem
+                self.datasets[task.name] = None
+        return self.datasets[task.name]
+
+    def stored(self, task: Task, identity: dict, location: Location | None) -> tuple[TaskResult | None, str | None]:
+        """(the stored result, None) when it can be reused, else (None, why it is recomputed or None)."""
+        if self.store is None or location is None or self.settings.overwrite:
+            return None, None
+        benchmark = task.metadata.benchmark
+        if not location.result(task.name, benchmark).exists():
+            return None, None
+        dataset = self.dataset_key(task)
+        if dataset is None:
+            return None, None
+        wanted = keys.scoring_key(dataset=dataset, model=identity,
+                                  evaluation=self.settings.evaluation_key(benchmark))
+        return reuse.reusable(self.store, location, task.name, wanted, benchmark)
+
+    def all_reusable(self, task_list: list[Task], identity: dict) -> list[TaskResult] | None:
+        location, _ = reuse.location_for(self.store, identity, self.evaluation)
+        done = []
+        for task in task_list:
+            stored, _ = self.stored(task, identity, location)
+            if stored is None:
+                return None
+            done.append(stored)
+        return done
 
 
 @dataclass
@@ -266,7 +416,7 @@ class _TaskLoader:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="mmeb-load")
         self.futures: dict[tuple[str, str], Future] = {}
 
-    def __enter__(self) -> "_TaskLoader":
+    def __enter__(self) -> _TaskLoader:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -281,10 +431,7 @@ class _TaskLoader:
         return future.result() if future is not None else self._load(task)
 
     def _load(self, task: Task) -> _LoadedTask:
-        kwargs = {"revision": self.settings.dataset_revision} if self.settings.dataset_revision else {}
-        if self.settings.data_version and task.metadata.benchmark == "MMEB-V2":
-            kwargs["data_version"] = self.settings.data_version
-        data = task.load(data_dir=self.settings.data_dir, **kwargs)
+        data = task.load(data_dir=self.settings.data_dir, **_data_options(task, self.settings))
         if isinstance(data, PoolTaskData):  # MMEB-V2: a candidate pool, global or local ranking
             return submit_pool_task(task, data, self.encoder, self.settings.limit)
         rows = data.rows[: self.settings.limit] if self.settings.limit else data.rows
@@ -296,53 +443,35 @@ class _TaskLoader:
         return _LoadedTask(data, rows, query_ids, candidate_ids, jobs)
 
 
-def _completed(task: Task, info: ModelInfo, settings: RunSettings) -> TaskResult | None:
-    """The stored result of ``task`` if it is complete and made with the same score-changing choices."""
-    if not settings.output_dir or settings.overwrite:
-        return None
-    previous = io.read_complete(io.result_path(settings.output_dir, info.name, info.revision, task.name,
-                                               task.metadata.benchmark))
-    return previous if previous is not None and _same_run(previous, info, settings) else None
-
-
-def _run_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSettings, device: torch.device,
-              loader: "_TaskLoader", upcoming: Task | None = None) -> TaskOutcome:
+def _run_task(task: Task, encoder: Encoder, info: ModelInfo, identity: dict, settings: RunSettings,
+              device: torch.device, loader: _TaskLoader, store: ResultsStore | None, location: Location | None,
+              upcoming: Task | None = None) -> TaskOutcome:
+    """Evaluate and write one task; a failure at any stage (writing included) becomes its error record."""
     started = time.perf_counter()
     name = task.name
     if encoder.progress is not None:
         encoder.progress.note(f"{name}: loading data and encoding")
     try:
-        result = evaluate_task(task, encoder, info, settings, device, loader, upcoming)
+        result = evaluate_task(task, encoder, info, settings, device, loader, upcoming, identity=identity)
+        if store is not None and location is not None and distributed.is_main():
+            store.write_result(result, location)
     except Exception as exc:  # isolate the failure: record it, go on with the next task
         message = str(exc) if isinstance(exc, MMEBError) else f"{type(exc).__name__}: {exc}"
-        if settings.output_dir and distributed.is_main():
-            io.write_error(settings.output_dir, info.name, info.revision, name, {
-                "task_name": name, "error_type": type(exc).__name__, "message": message,
-                "traceback": traceback.format_exc(), "date": datetime.now(timezone.utc).isoformat()},
-                task.metadata.benchmark)
+        if store is not None and location is not None and distributed.is_main():
+            try:
+                store.write_error(location, name, {
+                    "task_name": name, "error_type": type(exc).__name__, "message": message,
+                    "traceback": traceback.format_exc(), "date": datetime.now(timezone.utc).isoformat()},
+                    task.metadata.benchmark)
+            except Exception as write_exc:  # noqa: BLE001 - e.g. the disk is full: say so, go on
+                message += f" (and its error record could not be written: {write_exc})"
         if encoder.progress is not None:
             encoder.progress.note(f"{name}: failed ({message})")
         return TaskOutcome(name, "failed", error=message, seconds=time.perf_counter() - started)
-    if settings.output_dir and distributed.is_main():
-        io.write_result(result, settings.output_dir)
     if encoder.progress is not None:
         encoder.progress.note(f"{name}: {result.main_metric} {format_percent(result.main_score)}% "
                               f"({result.n_queries} queries, {time.perf_counter() - started:.1f} s)")
     return TaskOutcome(name, "done", result, seconds=time.perf_counter() - started)
-
-
-def _same_run(previous: TaskResult, info: ModelInfo, settings: RunSettings) -> bool:
-    """A stored result counts as done only if it was made with the same score-changing choices."""
-    evaluation = previous.evaluation or EvaluationInfo()
-    return (previous.tie_rule == settings.ties and evaluation.limit == settings.limit
-            and evaluation.similarity == settings.similarity
-            and (previous.benchmark != "MMEB-V2" or (evaluation.ndcg == settings.ndcg and previous.dataset.version
-                                                      == (settings.data_version or DEFAULT_DATA_VERSION)))
-            and previous.model.settings == model_info_settings_roundtrip(info))
-
-
-def model_info_settings_roundtrip(info: ModelInfo) -> dict:
-    return ModelInfo.model_validate_json(info.model_dump_json()).settings
 
 
 def index_rows(rows: Sequence) -> tuple[list, list[int], list, list[list[int]]]:
@@ -379,15 +508,20 @@ class _Interner:
 
 
 def evaluate_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSettings,
-                  device: torch.device, loader: _TaskLoader, upcoming: Task | None = None) -> TaskResult:
+                  device: torch.device, loader: _TaskLoader, upcoming: Task | None = None, *,
+                  identity: dict | None = None) -> TaskResult:
     name = task.name
     t0 = time.perf_counter()
     loaded = loader.get(task)
     if upcoming is not None:
         loader.prefetch(upcoming)
+    identity = identity or keys.model_identity(info.name, info.revision, info.settings)
     if isinstance(loaded.data, PoolTaskData):
-        return evaluate_pool_task(task, loaded, encoder, info, settings, device, t0, harness=harness_info(),
-                                  device_name=describe_device(device))
+        result = evaluate_pool_task(task, loaded, encoder, info, settings, device, t0, harness=harness_info(),
+                                    device_name=describe_device(device))
+        key = keys.scoring_key(dataset=_dataset_key(name, loaded.data), model=identity,
+                               evaluation=settings.evaluation_key(task.metadata.benchmark))
+        return result.model_copy(update={"scoring_key": ScoringKey(**key)})
     data, rows, query_ids = loaded.data, loaded.rows, loaded.query_ids
     t1 = time.perf_counter()
     try:
@@ -404,11 +538,18 @@ def evaluate_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSe
     if query_emb.shape[1] != candidate_emb.shape[1]:
         raise ModelOutputError(f"task {name}: query embeddings have dim {query_emb.shape[1]} but candidate "
                                f"embeddings have dim {candidate_emb.shape[1]}; both roles must share one space")
+    for role, emb in (("query", query_emb), ("candidate", candidate_emb)):
+        if not bool(torch.isfinite(emb).all()):
+            raise ModelOutputError(f"task {name}: the model returned non-finite {role} embeddings (inf or nan); "
+                                   "no score can be computed from them - check the model's dtype and pooling")
     if settings.similarity == "cosine":
-        query_emb, candidate_emb = F.normalize(query_emb, dim=1), F.normalize(candidate_emb, dim=1)
+        query_emb, candidate_emb = normalise_rows(query_emb), normalise_rows(candidate_emb)
     t2 = time.perf_counter()
 
-    outcome = rank_candidates(query_emb, candidate_emb, query_ids, candidate_ids, device=device)
+    try:
+        outcome = rank_candidates(query_emb, candidate_emb, query_ids, candidate_ids, device=device)
+    except ModelOutputError as exc:
+        raise ModelOutputError(f"task {name}: {exc}") from exc
     predictions = [Prediction(top1=int(a), rank=int(b), tie_size=int(c))
                    for a, b, c in zip(outcome.top1, outcome.rank, outcome.tie_size)]
     scores = compute_scores(predictions, settings.ties, resamples=settings.bootstrap_resamples,
@@ -416,18 +557,22 @@ def evaluate_task(task: Task, encoder: Encoder, info: ModelInfo, settings: RunSe
     t3 = time.perf_counter()
 
     meta = task.metadata
+    scoring_key = keys.scoring_key(dataset=_dataset_key(name, data), model=identity,
+                                   evaluation=settings.evaluation_key(meta.benchmark))
     return TaskResult(
         task_name=name, benchmark=meta.benchmark, meta_task=meta.meta_task, split=meta.split,
         main_score=scores.hit_at_1,
         n_queries=len(rows), scores=scores, tie_rule=settings.ties,
-        dataset=DatasetInfo(id=data.dataset_id, revision=data.revision, subset=name, source=data.source),
+        dataset=DatasetInfo(id=data.dataset_id, revision=data.revision, subset=name, source=data.source,
+                            null_texts=getattr(data, "null_texts", 0) or None),
         model=info, harness=harness_info(), device=describe_device(device),
         timings=Timings(load_s=t1 - t0, encode_s=t2 - t1, rank_s=t3 - t2, total_s=t3 - t0),
         evaluation=EvaluationInfo(similarity=settings.similarity, limit=settings.limit,
                                   bootstrap_resamples=settings.bootstrap_resamples,
                                   bootstrap_seed=settings.bootstrap_seed, batch_size=settings.batch_size,
                                   world_size=distributed.world_size()),
-        date=datetime.now(timezone.utc), predictions=predictions if settings.save_predictions else None)
+        date=datetime.now(timezone.utc), predictions=predictions if settings.save_predictions else None,
+        scoring_key=ScoringKey(**scoring_key))
 
 
 def harness_info() -> HarnessInfo:

@@ -62,10 +62,14 @@ def bootstrap_ci(values: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES, seed:
 
 def compute_scores(predictions: Sequence[Prediction], ties: TieRule, *, resamples: int = BOOTSTRAP_RESAMPLES,
                    seed: int = BOOTSTRAP_SEED) -> Scores:
+    if resamples < 1:
+        raise ValueError(f"bootstrap resamples must be >= 1, got {resamples}")
     ranks = np.array([p.rank for p in predictions], dtype=np.int64)
     tie_sizes = np.array([p.tie_size for p in predictions], dtype=np.int64)
     per_query = per_query_metrics(ranks, tie_sizes, ties)
     means = {name: float(values.mean()) if values.size else 0.0 for name, values in per_query.items()}
+    if not all(np.isfinite(list(means.values()))):
+        raise ValueError(f"non-finite metric values {means}")
     low, high = bootstrap_ci(per_query["hit_at_1"], resamples, seed)
     # float noise must not push a mean outside the schema's [0, 1]
     means = {name: min(1.0, max(0.0, value)) for name, value in means.items()}

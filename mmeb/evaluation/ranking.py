@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from mmeb.errors import ModelOutputError
+
 #: upper bound on the gathered candidate block [chunk, max_candidates, dim] in bytes
 DEFAULT_CHUNK_BYTES = 256 * 2**20
 
@@ -43,6 +45,17 @@ def candidate_masks(candidate_ids: list[list[int]]) -> tuple[np.ndarray, np.ndar
                 seen.add(content)
                 rival[row, col] = True
     return ids, valid, rival
+
+
+def normalise_rows(emb: torch.Tensor) -> torch.Tensor:
+    """Unit-length rows in float32, for any finite input: each row is first divided by its largest absolute
+    entry, so the norm cannot overflow (entries of 1e20 would square to inf and turn every score into 0) or
+    underflow. All-zero rows stay zero."""
+    emb = emb.to(torch.float32)
+    scale = emb.abs().amax(dim=1, keepdim=True)
+    scaled = emb / torch.where(scale > 0, scale, torch.ones_like(scale))
+    norm = scaled.norm(dim=1, keepdim=True)
+    return scaled / torch.where(norm > 0, norm, torch.ones_like(norm))
 
 
 @contextmanager
@@ -87,6 +100,12 @@ def rank_candidates(query_emb: torch.Tensor, candidate_emb: torch.Tensor, query_
             q = queries[qids[start:stop].to(device)]  # [B, D]
             c = candidates[block_ids]  # [B, C, D]
             scores = torch.bmm(c, q.unsqueeze(2)).squeeze(2)  # [B, C]
+            finite = torch.isfinite(scores) | ~block_valid
+            if not bool(finite.all()):  # inf == inf would count as a tie and nan as nothing: refuse both
+                row = start + int((~finite).any(dim=1).nonzero()[0, 0])
+                raise ModelOutputError(
+                    f"similarity scores are not finite (inf or nan), first at query row {row}: the embeddings "
+                    "overflow float32 under this similarity; normalise them in the model or use cosine")
             positive = scores[:, :1]
             top1[start:stop] = scores.masked_fill(~block_valid, float("-inf")).argmax(dim=1).cpu().numpy()
             rank[start:stop] = (1 + ((scores > positive) & block_rival).sum(dim=1)).cpu().numpy()

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mmeb.results.io import AGGREGATES_FILE  # noqa: F401  (re-exported; the tree's file names live in io)
+from mmeb.results.store import AGGREGATES_FILE  # noqa: F401  (re-exported; the store owns the file names)
 from mmeb.results.schema import ModelInfo, Published, to_utc
 
 #: Aggregate columns in display order. Meta-task keys equal TaskMetadata.meta_task values.

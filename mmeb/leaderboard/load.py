@@ -2,7 +2,7 @@
 
 Each ``*.json`` is one of: ``<Task>.json`` (a :class:`TaskResult`), ``aggregates.json`` (an
 :class:`AggregateOnlyResult`, published rows only), ``model_meta.json`` (a :class:`ModelMeta`) or
-``<Task>.error.json`` (a failed run: not a result, skipped). Files that do not parse become
+``<Task>.error.json`` (a failed run: not a result, skipped); the layout is :mod:`mmeb.results.store`'s. Files that do not parse become
 :class:`Problem` entries instead of exceptions, so one pass reports every bad file. A file over
 ``MAX_RESULT_BYTES`` or nested deeper than ``MAX_JSON_DEPTH`` is refused before it is interpreted.
 """
@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from mmeb.leaderboard.aggregate_only import AGGREGATES_FILE, AggregateOnlyResult
-from mmeb.results.io import ERROR_SUFFIX, MODEL_META
 from mmeb.results.schema import ModelMeta, TaskResult
+from mmeb.results.store import ERROR_SUFFIX, MODEL_META, json_files
 
 #: a result file with per-query predictions for the largest task (8,564 queries) is well under 2 MiB
 MAX_RESULT_BYTES = 32 * 2**20
@@ -53,7 +53,7 @@ class ResultSet:
     unofficial: dict[Path, str] = field(default_factory=dict)  # result file -> why it is not official
     n_unofficial_hidden: int = 0  # unofficial results left out (shown with --include-unofficial)
 
-    def extend(self, other: "ResultSet") -> None:
+    def extend(self, other: ResultSet) -> None:
         self.task_results += other.task_results
         self.aggregate_only += other.aggregate_only
         self.model_meta.update(other.model_meta)
@@ -69,14 +69,6 @@ def _schema_message(exc: ValidationError) -> str:
         parts.append(f"{loc}: {err['msg']}")
     more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
     return "; ".join(parts) + more
-
-
-def _json_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*.json") if p.is_file() and not p.name.startswith("."))
-    return []
 
 
 def json_depth(data: Any) -> int:
@@ -118,7 +110,7 @@ def read_results(path: str | Path, *, trusted: bool = False, allow_empty: bool =
     if not path.exists():
         out.problems.append(Problem(path, "does not exist", "pass a result file or a results folder"))
         return out
-    for file in _json_files(path):
+    for file in json_files(path):
         if file.name.endswith(ERROR_SUFFIX):
             continue  # a failure record of `mmeb run`, never a score
         out.n_files += 1

@@ -60,6 +60,7 @@ class DatasetInfo(_Strict):
     subset: str  # the Hub config name
     source: str | None = None  # "hub:..." / "local:..." / "synthetic:..."
     version: str | None = None  # MMEB-V2 data version (v2.0.0, v2.0.1, v2.1): picks repos where they differ
+    null_texts: int | None = Field(default=None, ge=0)  # query / candidate texts that were null in the data
 
 
 class ModelInfo(_Strict):
@@ -143,6 +144,9 @@ class ModelMeta(BaseModel):
     load_s: float | None = Field(default=None, ge=0)
     device: str | None = None
     date: datetime | None = None
+    identity: dict[str, Any] | None = None  # the model part of the scoring key (mmeb.results.key)
+    configuration: str | None = None  # digest of model settings/code + evaluation settings of this folder
+    evaluation: dict[str, Any] | None = None  # the evaluation settings of this folder's results
 
     @field_validator("metadata")
     @classmethod
@@ -161,6 +165,15 @@ class ModelMeta(BaseModel):
     @classmethod
     def _date_utc(cls, value: datetime | None) -> datetime | None:
         return to_utc(value)
+
+
+class ScoringKey(_Strict):
+    """Everything that determines the score (see :mod:`mmeb.results.key`): reuse needs an equal key."""
+
+    dataset: dict[str, Any]
+    model: dict[str, Any]
+    evaluation: dict[str, Any]
+    scoring_version: str
 
 
 class TaskResult(_Strict):
@@ -186,6 +199,7 @@ class TaskResult(_Strict):
     date: datetime
     published: Published | None = None
     predictions: list[Prediction] | None = None
+    scoring_key: ScoringKey | None = None  # absent in published rows and results of older versions
 
     @field_validator("date")
     @classmethod
@@ -193,7 +207,7 @@ class TaskResult(_Strict):
         return to_utc(value)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TaskResult":
+    def _consistent(self) -> TaskResult:
         field = MAIN_METRIC_FIELDS[self.main_metric]
         stated = getattr(self.scores, field)
         if stated is None or abs(self.main_score - stated) > 1e-9:

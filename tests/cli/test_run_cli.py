@@ -43,7 +43,7 @@ def test_run_writes_results_and_rerun_skips(mirror, tmp_path, capsys):
     assert _run(*args) == 0
     out = capsys.readouterr().out
     assert all(task in out for task in TASKS) and "done" in out
-    folder = tmp_path / "toy__content-model" / "r1"
+    (folder,) = (tmp_path / "toy__content-model").glob("r1+*")  # not the default settings: a folder of its own
     result = json.loads((folder / "WebQA.json").read_text())
     assert result["n_queries"] == 4 and result["evaluation"]["limit"] == 4 and result["tie_rule"] == "v1"
     assert result["dataset"]["source"].startswith("local:") and result["harness"]["libraries"]["torch"]

@@ -59,16 +59,6 @@ def test_env_var_is_the_fallback_data_dir(mirror_zip, monkeypatch):
     assert len(get_task("OK-VQA").load()) == 24
 
 
-def test_revision_file_pins_the_local_revision(tmp_path):
-    from mmeb.testing.mirror import write_mirror
-
-    write_mirror(tmp_path, ["HatefulMemes"], n_queries=3)
-    fingerprint = get_task("HatefulMemes").load(data_dir=tmp_path).revision
-    assert fingerprint == get_task("HatefulMemes").load(data_dir=tmp_path).revision  # stable
-    (tmp_path / "REVISION").write_text("abc123\n")
-    assert get_task("HatefulMemes").load(data_dir=tmp_path).revision == "abc123"
-
-
 def test_format_is_detected_from_content_not_extension(mirror_zip):
     data = get_task("CIRR").load(data_dir=mirror_zip)
     paths = {c.image_path for r in data.rows for c in r.candidates}

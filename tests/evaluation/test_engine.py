@@ -11,10 +11,14 @@ import pytest
 from engine_testdata import TIE_IMAGES, MemoryImageStore, make_task, tie_rows
 from mmeb.evaluation import EvaluationFailed, RunSettings, evaluate, run_evaluation
 from mmeb.models.protocol import ModelInput
-from mmeb.results.io import load_result, result_path
+from mmeb.results.store import ResultsStore, load_result
 from toy_models import ContentModel, FastPathModel
 
 TOY_FILE = Path(__file__).parent / "toy_models.py"
+
+
+def result_path(root, model_name, revision, task_name, configuration=None):
+    return ResultsStore(root).result_path(model_name, revision, task_name, configuration)
 
 
 def independent_scores(model, rows, images, ties="fractional"):
@@ -88,12 +92,13 @@ def test_rerun_skips_complete_results_unless_overwrite(tie_task, tmp_path):
     report = run_evaluation(model, [tie_task], RunSettings(output_dir=str(tmp_path), num_workers=0, progress=False))
     assert [o.status for o in report.outcomes] == ["skipped"] and len(model.calls) == calls
     assert path.read_text() == first
-    # a stored result made with another tie rule or another --limit is not "the same run"
+    # a stored result made with another --limit is not "the same run": computed, written beside it
     report = run_evaluation(model, [tie_task], RunSettings(output_dir=str(tmp_path), num_workers=0, progress=False,
                                                            limit=3))
-    assert report.outcomes[0].status == "done" and load_result(path).n_queries == 3
+    assert report.outcomes[0].status == "done" and report.outcomes[0].result.n_queries == 3
+    assert path.read_text() == first
     report = run_evaluation(model, [tie_task], RunSettings(output_dir=str(tmp_path), num_workers=0, progress=False,
-                                                           limit=3, overwrite=True))
+                                                           overwrite=True))
     assert report.outcomes[0].status == "done"
 
 

@@ -33,7 +33,7 @@ def test_bad_model_output_names_task_and_role_and_writes_nothing(tie_task, tmp_p
     folder = tmp_path / "toy__bad-model" / "r1"
     assert not (folder / "TieTask.json").exists() and (folder / "TieTask.error.json").exists()
     if defect != "dim":  # a defective batch never reaches the cache; the good role (5 unique queries) may
-        cached = sum(len(json.loads(p.read_text())) for p in (tmp_path / "cache").rglob("*.keys.json"))
+        cached = sum(len(json.loads(p.read_text())["keys"]) for p in (tmp_path / "cache").rglob("*.manifest.json"))
         assert cached == {"query": 0, "candidate": 5}[role]
 
 

@@ -1,0 +1,168 @@
+"""Reuse only on a matching scoring key: a rerun after changing data, settings, plug-in code or weights
+recomputes exactly what changed; configurations never overwrite each other; no load when all is done."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from mmeb.evaluation import RunSettings, engine, run_evaluation
+from mmeb.results.store import ResultsStore
+from toy_models import ContentModel
+
+TASKS = ["HatefulMemes", "WebQA", "RefCOCO-Matching"]
+
+PLUGIN = '''
+import hashlib, os
+import numpy as np
+from pathlib import Path
+
+WEIGHTS = Path(__file__).with_name("weights.bin")
+
+
+class Model:
+    """Like a real plug-in: its revision is the full hash of the weights it loads."""
+    name = "toy/plugin"
+
+    def __init__(self):
+        self.weights = WEIGHTS.read_bytes()
+        self.revision = "sha256-" + hashlib.sha256(self.weights).hexdigest()[:12]
+        self.settings = {"pooling": "mean"}
+
+    def encode(self, inputs, **context):
+        out = []
+        for x in inputs:
+            seed = int.from_bytes(hashlib.sha256((x.text + str(x.image_path if hasattr(x, "image_path") else "")
+                                                  ).encode() + self.weights).digest()[:8], "little")
+            out.append(np.random.default_rng(seed).standard_normal(8))
+        return np.stack(out)
+'''
+
+
+@pytest.fixture
+def setup(tmp_path, monkeypatch):
+    from mmeb.testing.mirror import write_mirror
+
+    monkeypatch.setenv("MMEB_CACHE_HOME", str(tmp_path / "home"))
+    data = write_mirror(tmp_path / "data", TASKS, n_queries=4, seed=3)
+    plugin = tmp_path / "plug" / "model.py"
+    plugin.parent.mkdir()
+    plugin.write_text(PLUGIN)
+    (plugin.parent / "weights.bin").write_bytes(b"w1")
+    return data, plugin, tmp_path / "out"
+
+
+def _run(plugin, data, out, **extra):
+    settings = RunSettings(data_dir=str(data), output_dir=str(out), num_workers=0, progress=False, **extra)
+    report = run_evaluation(f"{plugin}:Model", TASKS, settings)
+    assert not report.failures, report.failures
+    return report
+
+
+def _done(report):
+    return sorted(o.task_name for o in report.outcomes if o.status == "done")
+
+
+def _touch_bytes(path: Path, data: bytes) -> None:
+    stamp = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_bytes(data)
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
+
+
+def _change_one_text(data: Path, task: str) -> None:
+    file = next((data / task).glob("test-*.parquet"))
+    table = pq.read_table(file)
+    texts = table.column("qry_text").to_pylist()
+    texts[-1] = texts[-1] + " changed"
+    table = table.set_column(0, "qry_text", pa.array(texts, pa.string()))
+    stamp = file.stat().st_mtime_ns
+    pq.write_table(table, file)
+    os.utime(file, ns=(stamp + 10**9, stamp + 10**9))
+
+
+def test_reruns_recompute_exactly_what_changed(setup, caplog):
+    data, plugin, out = setup
+    counts = {}
+    counts["first run"] = _done(_run(plugin, data, out))
+    counts["unchanged"] = _done(_run(plugin, data, out))
+    _change_one_text(data, "WebQA")
+    with caplog.at_level("WARNING", logger="mmeb"):
+        report = _run(plugin, data, out)
+    counts["data of WebQA"] = _done(report)
+    assert "recomputing WebQA: changed: dataset.revision" in caplog.text
+    assert [o.recomputed_because for o in report.outcomes if o.status == "done"][0].startswith("changed: dataset")
+    counts["similarity dot"] = _done(_run(plugin, data, out, similarity="dot"))
+    counts["similarity dot again"] = _done(_run(plugin, data, out, similarity="dot"))
+    counts["default again"] = _done(_run(plugin, data, out))
+    plugin.write_text(PLUGIN + "\n# a comment is a code change too\n")
+    counts["plug-in code"] = _done(_run(plugin, data, out))
+    _touch_bytes(plugin.parent / "weights.bin", b"w2")
+    counts["weights"] = _done(_run(plugin, data, out))
+    counts["weights again"] = _done(_run(plugin, data, out))
+    assert counts == {
+        "first run": sorted(TASKS), "unchanged": [], "data of WebQA": ["WebQA"],
+        "similarity dot": sorted(TASKS), "similarity dot again": [], "default again": [],
+        "plug-in code": sorted(TASKS), "weights": sorted(TASKS), "weights again": []}
+    # every configuration kept its own files: default, dot, new code, new weights
+    folders = sorted(p.relative_to(out).as_posix() for p in out.glob("*/*") if p.is_dir())
+    assert len(folders) == 4 and all((out / f / "WebQA.json").is_file() for f in folders)
+    print(json.dumps({k: len(v) for k, v in counts.items()}))  # the measured counts (see the report)
+
+
+def test_result_records_its_scoring_key(setup):
+    data, plugin, out = setup
+    result = _run(plugin, data, out, limit=2, ties="v1").outcomes[0].result
+    key = result.scoring_key
+    assert key.dataset["revision"] == result.dataset.revision and key.dataset["revision"].startswith("local-")
+    assert key.model["code_sha256"] == hashlib.sha256(plugin.read_bytes()).hexdigest()
+    assert key.model["revision"] == result.model.revision and key.model["settings"] == {"pooling": "mean"}
+    assert key.evaluation == {"tie_rule": "v1", "similarity": "cosine", "limit": 2, "bootstrap_resamples": 1000,
+                              "bootstrap_seed": 0, "score_dtype": "float32"}
+    assert key.scoring_version
+
+
+def test_a_model_setting_change_is_recomputed_and_kept_apart(tmp_path, tie_task):
+    out = tmp_path / "out"
+    settings = RunSettings(output_dir=str(out), num_workers=0, progress=False)
+    run_evaluation(ContentModel(), [tie_task], settings)
+    other = run_evaluation(ContentModel(scale=2.0), [tie_task], settings)
+    assert other.outcomes[0].status == "done"  # a different setting is never "already done"
+    again = run_evaluation(ContentModel(), [tie_task], settings)
+    assert again.outcomes[0].status == "skipped"  # ... and did not overwrite the first configuration
+    assert len(list(out.rglob("TieTask.json"))) == 2
+
+
+def test_no_model_load_when_every_task_is_done(setup, monkeypatch):
+    data, _, out = setup
+    model_dir = data.parent / "my-model"
+    model_dir.mkdir()
+    (model_dir / "weights.bin").write_bytes(b"v1")
+    loads = []
+
+    def fake_load(spec, *, device, **kwargs):  # stands in for load_model on a local checkpoint folder
+        loads.append(spec)
+        model = ContentModel()
+        model.revision = "local-" + hashlib.sha256((Path(spec) / "weights.bin").read_bytes()).hexdigest()[:12]
+        return model
+
+    monkeypatch.setattr(engine, "resolve_model", fake_load)
+    settings = RunSettings(data_dir=str(data), output_dir=str(out), num_workers=0, progress=False)
+    first = run_evaluation(str(model_dir), TASKS, settings)
+    assert len(loads) == 1 and first.model_loaded and not first.failures
+    again = run_evaluation(str(model_dir), TASKS, settings)
+    assert len(loads) == 1 and not again.model_loaded
+    assert [o.status for o in again.outcomes] == ["skipped"] * 3 and again.model_name == "toy/content-model"
+    subset = run_evaluation(str(model_dir), TASKS[:1], settings)
+    assert len(loads) == 1 and [o.status for o in subset.outcomes] == ["skipped"]
+    _touch_bytes(model_dir / "weights.bin", b"v2")  # new weights: load, and everything is new
+    changed = run_evaluation(str(model_dir), TASKS, settings)
+    assert len(loads) == 2 and [o.status for o in changed.outcomes] == ["done"] * 3
+    _change_one_text(data, "WebQA")  # one task's data changed: load, recompute that task only
+    partial = run_evaluation(str(model_dir), TASKS, settings)
+    assert len(loads) == 3 and [o.status for o in partial.outcomes] == ["skipped", "done", "skipped"]
