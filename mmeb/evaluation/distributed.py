@@ -11,7 +11,7 @@ import os
 import torch
 import torch.distributed as dist
 
-from mmeb.errors import MMEBError
+from mmeb.errors import ConfigError, MMEBError
 
 
 def env_world_size() -> int:
@@ -38,10 +38,36 @@ def local_device(requested: str) -> torch.device:
     """The device for this process: ``auto`` -> cuda when present; under torchrun, cuda:LOCAL_RANK."""
     if requested == "auto":
         requested = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(requested)
+    try:
+        device = torch.device(requested)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(f"--device {requested!r} is not a device ({str(exc).splitlines()[0]}); "
+                          "use auto, cpu, cuda or cuda:N") from None
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) if env_world_size() > 1 else 0)
+    check_available(device, requested)
     return device
+
+
+def check_available(device: torch.device, requested: str | None = None) -> None:
+    """A one-line error for a device this machine does not have (before any model is loaded)."""
+    if device.type == "cpu":
+        return
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError(f"--device {requested or device}: no CUDA GPU is available here (torch "
+                              f"{torch.__version__}, CUDA build: {torch.version.cuda or 'none'}); use --device cpu")
+        if device.index is not None and device.index >= count:
+            raise ConfigError(f"--device {device}: this machine has {count} CUDA GPU(s) (cuda:0 .. "
+                              f"cuda:{count - 1})")
+        return
+    if device.type == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ConfigError(f"--device {device}: Apple MPS is not available here; use --device cpu")
+        return
+    raise ConfigError(f"--device {device}: mmeb evaluates on cpu, cuda or mps; {device.type!r} is not supported "
+                      "here")
 
 
 def init_if_launched(device: torch.device) -> bool:

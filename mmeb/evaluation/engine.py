@@ -251,6 +251,7 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
                    **load_kwargs: Any) -> RunReport:
     """Evaluate every task; never stops at a failing task. The CLI builds its summary from the report."""
     settings.check()
+    _check_requests(model, settings, load_kwargs)
     if settings.cache_dir:
         check_cache_dir(settings.cache_dir)  # before loading or encoding anything
     store = ResultsStore(settings.output_dir) if settings.output_dir else None
@@ -343,6 +344,18 @@ def _dataset_key(task_name: str, data: Any) -> dict:
     if getattr(data, "data_version", ""):
         key["version"] = data.data_version
     return key
+
+
+def _check_requests(model: Any, settings: RunSettings, load_kwargs: dict) -> None:
+    """Names no loader could use fail here, in one line, before anything loads."""
+    from mmeb.results.store import check_spec
+
+    if isinstance(model, str):
+        check_spec(model, "--model")
+    for what, value in (("--revision", load_kwargs.get("revision")),
+                        ("--dataset-revision", settings.dataset_revision)):
+        if isinstance(value, str):
+            check_spec(value, what)
 
 
 class _Planner:

@@ -60,6 +60,24 @@ def safe_component(value: str, what: str) -> str:
     return name
 
 
+MAX_SPEC = 1024  # characters of a model spec (a path, Hub id or plug-in spec)
+
+
+def check_spec(value: str, what: str) -> None:
+    """Refuse a model spec or requested revision that no loader could use, in one line: control characters
+    (NUL, newline), over-long names, and revisions that would name a parent folder (``..``)."""
+    if _CONTROL.search(value):
+        raise ConfigError(f"{what} {value[:60]!r} contains a control character (NUL, newline, ...); "
+                          "give a name of printable characters")
+    longest = max((len(part) for part in re.split(r"[/\\]", value)), default=0)
+    if len(value) > MAX_SPEC or longest > 255:
+        raise ConfigError(f"{what} is too long ({len(value)} characters, {longest} in one path part; at most "
+                          f"{MAX_SPEC} and 255): {value[:40]!r}...")
+    if what != "--model" and (value.strip(".") == "" or ".." in re.split(r"[/\\]", value)):
+        raise ConfigError(f"{what} {value!r} is not a revision (it names a folder such as '..'); give a "
+                          "commit hash, branch or tag")
+
+
 def check_name(value: str | None, what: str) -> None:
     """Refuse a model name or revision that cannot name a results folder (before any model is loaded)."""
     if value is not None:

@@ -115,10 +115,10 @@ class TrainConfig(BaseModel):
         return per_device
 
 
-def _parse_value(text: str) -> Any:
-    import yaml
+def _parse_value(text: str, key: str = "value") -> Any:
+    from mmeb.yaml_values import parse_value
 
-    return yaml.safe_load(text)
+    return parse_value(text, f"--set {key}")
 
 
 def load_config(source: "TrainConfig | dict | str | Path", overrides: list[str] | dict[str, Any] | None = None) -> TrainConfig:
@@ -142,7 +142,7 @@ def load_config(source: "TrainConfig | dict | str | Path", overrides: list[str] 
             raise ConfigError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
     items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides or []]
     for key, value in items:
-        data[key] = _parse_value(value) if isinstance(value, str) and not isinstance(overrides, dict) else value
+        data[key] = _parse_value(value, key) if isinstance(value, str) and not isinstance(overrides, dict) else value
     try:
         return TrainConfig(**data)
     except ValidationError as exc:

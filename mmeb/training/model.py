@@ -14,14 +14,33 @@ from mmeb.training.encoder import LORA_TARGETS, VLM2VecEncoder
 MODEL_TYPES = {"qwen2_vl": "qwen2_vl", "llava_next": "llava_next", "phi3_v": "phi3_v"}
 
 
+def check_model_source(model: str) -> None:
+    """A local model path that does not exist is refused in one line (before any data or weights load);
+    ``org/name`` is a Hub id."""
+    from pathlib import Path
+
+    path = Path(model).expanduser()
+    looks_local = model.startswith(("/", ".", "~")) or "\\" in model or model.count("/") != 1
+    if looks_local and not path.exists():
+        raise ConfigError(f"training model {model!r} does not exist (no such folder); give a local model "
+                          "folder or a Hub id such as Qwen/Qwen2-VL-2B-Instruct")
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"training model {model!r} is a file; give the model's folder (with config.json)")
+
+
 def detect_backbone(config: TrainConfig) -> str:
     """The configured backbone, or the one named by the model's config.json ("auto")."""
+    check_model_source(config.model)
     if config.backbone != "auto":
         return config.backbone
     from transformers import AutoConfig
 
-    hf_config = AutoConfig.from_pretrained(config.model, revision=config.model_revision,
-                                           trust_remote_code=config.trust_remote_code)
+    try:
+        hf_config = AutoConfig.from_pretrained(config.model, revision=config.model_revision,
+                                               trust_remote_code=config.trust_remote_code)
+    except (OSError, ValueError) as exc:  # not found, offline, not a model folder, invalid repo id
+        raise ConfigError(f"training model {config.model!r}: cannot read its config.json "
+                          f"({str(exc).splitlines()[0]}); check the path or Hub id") from None
     backbone = MODEL_TYPES.get(hf_config.model_type)
     if backbone is None:
         raise ConfigError(f"model {config.model!r} has model_type {hf_config.model_type!r}, which is not a "
