@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     if distributed.env_world_size() > 1 and int(os.environ.get("RANK", "0")) != 0:
         return 1 if report.failures else 0
     print_summary(report)
+    if not report.model_loaded:
+        print(f"all {len(report.outcomes)} task(s) already done with matching scoring keys: model not loaded")
     return 1 if report.failures else 0
 
 

@@ -37,5 +37,5 @@ def test_st_dir_runs_end_to_end(tiny_dir, mirror, tmp_path):
     st_dir = tmp_path / "tiny-st"
     SentenceTransformer(str(tiny_dir("tiny-clip")), device="cpu").save(str(st_dir))
     assert _run(f"st:{st_dir}", mirror, tmp_path / "out") == 0
-    result = json.loads(next((tmp_path / "out").glob("st:tiny-st/*/VisDial.json")).read_text())
+    result = json.loads(next((tmp_path / "out").glob("st_tiny-st/*/VisDial.json")).read_text())  # no ":" in folders
     assert result["model"]["settings"]["chat_template_applied"] is False
