@@ -111,7 +111,7 @@ def image_paths(files: list[Path]) -> set[str]:
     return paths
 
 
-def local_revision(root: Path, files: list[Path], task_name: str) -> str:
+def local_fingerprint(root: Path, files: list[Path], task_name: str) -> str:
     """A full-content fingerprint of one task's local data: its parquet files and its images (the whole
     ``images.zip`` when the images come zipped, else every image file the rows name). Memoised per file by
     (path, size, mtime), so a rerun over unchanged data hashes nothing again."""
@@ -142,7 +142,7 @@ def resolve_source(metadata: SubsetSpec, data_dir: str | os.PathLike | None = No
                                        f"(from {'--data-dir' if data_dir else DATA_DIR_ENV}). "
                                        + how_to_provide(metadata.dataset_id))
         files = parquet_files(root, metadata.name, how_to_provide(metadata.dataset_id))
-        return root, files, local_revision(root, files, metadata.name), f"local:{root}"
+        return root, files, local_fingerprint(root, files, metadata.name), f"local:{root}"
     root, resolved = fetch_subset(metadata.dataset_id, metadata.name, revision or metadata.dataset_revision,
                                   cache_dir=str(cache_dir) if cache_dir else None, download_fn=download_fn)
     files = parquet_files(root, metadata.name, advice=(
