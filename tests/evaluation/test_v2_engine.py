@@ -120,8 +120,13 @@ def test_ndcg_rule_is_recorded_and_changes_only_graded_scores(mirror, tmp_path):
     assert official[0].scores.metrics["ndcg_linear@5"] == pytest.approx(
         _reference(mirror, data, ndcg_official=True)["ndcg_linear@5"], abs=1e-9)
     assert official[1].main_score == first[1].main_score  # binary qrels: the pairing cannot matter
-    stored = json.loads((tmp_path / "toy__v2-content/r1/MMEB-V2/ViDoSeek-doc.json").read_text())
+    # another NDCG rule is another configuration: a folder of its own beside the default one
+    (folder,) = (tmp_path / "toy__v2-content").glob("r1+*")
+    stored = json.loads((folder / "MMEB-V2/ViDoSeek-doc.json").read_text())
     assert stored["evaluation"]["ndcg"] == "official" and stored["main_metric"] == "ndcg_linear@5"
+    assert stored["scoring_key"]["evaluation"]["ndcg"] == "official"
+    default = json.loads((tmp_path / "toy__v2-content/r1/MMEB-V2/ViDoSeek-doc.json").read_text())
+    assert default["evaluation"]["ndcg"] == "correct"
 
 
 def test_data_version_picks_the_repo_and_is_recorded(mirror):
