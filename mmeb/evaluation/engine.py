@@ -364,26 +364,26 @@ class _Planner:
     def __init__(self, store: ResultsStore | None, settings: RunSettings):
         self.store, self.settings = store, settings
         self.evaluation = settings.evaluation_key()
-        self.datasets: dict[str, dict | None] = {}
+        self.datasets: dict[tuple[str, str], dict | None] = {}
 
     def dataset_key(self, task: Task) -> dict | None:
         """id, subset and resolved revision of the task's data (None when it cannot be found: the task
         then runs and reports why). A task with its own ``load`` is loaded to learn its revision."""
-        if task.name not in self.datasets:
+        if _task_id(task) not in self.datasets:
             kwargs = _data_options(task, self.settings)
             try:
                 if type(task).load is Task.load:
                     from mmeb.data.loader import resolve_source
 
                     revision = resolve_source(task.metadata, self.settings.data_dir, **kwargs)[2]
-                    self.datasets[task.name] = {"id": task.metadata.dataset_id, "subset": task.name,
+                    self.datasets[_task_id(task)] = {"id": task.metadata.dataset_id, "subset": task.name,
                                                 "revision": revision}
                 else:
-                    self.datasets[task.name] = _dataset_key(task.name, task.load(data_dir=self.settings.data_dir,
+                    self.datasets[_task_id(task)] = _dataset_key(task.name, task.load(data_dir=self.settings.data_dir,
                                                                                  **kwargs))
             except Exception:  # noqa: BLE001 - the task's own run reports the problem
-                self.datasets[task.name] = None
-        return self.datasets[task.name]
+                self.datasets[_task_id(task)] = None
+        return self.datasets[_task_id(task)]
 
     def stored(self, task: Task, identity: dict, location: Location | None) -> tuple[TaskResult | None, str | None]:
         """(the stored result, None) when it can be reused, else (None, why it is recomputed or None)."""
