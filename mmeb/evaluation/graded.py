@@ -13,7 +13,7 @@ Metrics (k in 1, 5, 10; the official names of VLM2Vec's ``RankingMetrics``):
 ``hit@k`` any positive in the top k; ``recall@k`` |top k ∩ positives| / |positives|; ``precision@k`` the same
 over k; ``ndcg_linear@k`` DCG / IDCG with DCG = sum over the top k of ``gain / log2(position + 2)``, gain = the
 grade (1 for binary tasks), IDCG = the DCG of the grades sorted in decreasing order (0 when IDCG is 0);
-``mrr`` 1 / (1 + position of the first positive).
+``mrr`` 1 / (1 + position of the first positive), ``mrr@k`` the same, 0 when it is not in the top k.
 
 NDCG gain pairing (``ndcg``): ``correct`` (default) gives every document its own grade; ``official`` reproduces
 the official scorer, which pairs the grades (in qrels order) with the label list after a round trip through a
@@ -97,16 +97,18 @@ def _hit(counts: QueryCounts, k: int) -> float:
     return 1.0 - miss
 
 
-def _mrr(counts: QueryCounts) -> float:
+def _mrr(counts: QueryCounts, k: int | None = None) -> float:
+    """Expected 1 / (1 + position of the first positive); 0 past position k (``mrr@k``)."""
     start = int(counts.above.min())
     members = counts.above == start
     size, relevant = int(counts.tied[members][0]), int(members.sum())
-    if size == relevant:
-        return 1.0 / (start + 1)
     t = np.arange(size - relevant + 1)
     # P(first positive at offset t) = (relevant / (size - t)) * prod_{i < t} (size - relevant - i) / (size - i)
     none_before = np.concatenate([[1.0], np.cumprod((size - relevant - t[:-1]) / (size - t[:-1]))])
-    return float((none_before * relevant / (size - t) / (start + t + 1)).sum())
+    reciprocal = 1.0 / (start + t + 1)
+    if k is not None:
+        reciprocal = np.where(start + t < k, reciprocal, 0.0)
+    return float((none_before * relevant / (size - t) * reciprocal).sum())
 
 
 def query_metrics(counts: QueryCounts, ties: str = "fractional", gains: np.ndarray | None = None) -> dict[str, float]:
@@ -125,12 +127,13 @@ def query_metrics(counts: QueryCounts, ties: str = "fractional", gains: np.ndarr
         out[f"recall@{k}"] = float(share / n_pos)
         out[f"precision@{k}"] = float(share / k)
         out[f"ndcg_linear@{k}"] = _expected_dcg(counts, gains, k) / ideal if ideal > 0 else 0.0
+        out[f"mrr@{k}"] = _mrr(counts, k)
     out["mrr"] = _mrr(counts)
     return {name: min(1.0, max(0.0, value)) for name, value in out.items()}
 
 
 def metric_names() -> list[str]:
-    return [f"{m}@{k}" for m in ("hit", "recall", "precision", "ndcg_linear") for k in KS] + ["mrr"]
+    return [f"{m}@{k}" for m in ("hit", "recall", "precision", "ndcg_linear", "mrr") for k in KS] + ["mrr"]
 
 
 def mean_metrics(per_query: list[dict[str, float]]) -> dict[str, float]:

@@ -59,6 +59,8 @@ def dataset_metrics(r: TaskResult) -> dict[str, float | int]:
         m["ndcg_linear@5"] = s.ndcg_at_5
         if single:  # binary relevance: the exponential gain 2^1 - 1 equals the linear one
             m["ndcg_exponential@5"] = s.ndcg_at_5
+    if not single and s.metrics:  # an mmeb run of MMEB-V2 records every metric under its official key
+        m.update({key: value for key, value in s.metrics.items() if "@" in key})
     m["num_pred"] = m["num_data"] = r.n_queries
     return m
 

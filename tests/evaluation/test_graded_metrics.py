@@ -28,6 +28,8 @@ def _metrics_of_ranking(order, grades, gains):
         out[f"ndcg_linear@{k}"] = dcg / idcg if idcg > 0 else 0.0
     first = next(i for i, c in enumerate(order) if c in grades)
     out["mrr"] = 1.0 / (first + 1)
+    for k in (1, 5, 10):
+        out[f"mrr@{k}"] = 1.0 / (first + 1) if first < k else 0.0
     return out
 
 

@@ -176,3 +176,14 @@ def test_v1_and_v2_tasks_of_the_same_name_run_side_by_side(tmp_path):
                                                                           ("ImageNet-1K", "MMEB-V2", 6)]
     assert (tmp_path / "out/toy__v2-content/r1/ImageNet-1K.json").is_file()
     assert (tmp_path / "out/toy__v2-content/r1/MMEB-V2/ImageNet-1K.json").is_file()
+
+
+def test_export_carries_every_official_metric(mirror):
+    from mmeb.leaderboard.export import dataset_metrics
+
+    result, = evaluate(V2ContentModel(), "MMEB-V2:ViDoSeek-doc", data_dir=str(mirror), progress=False,
+                       num_workers=0)
+    exported = dataset_metrics(result)
+    for key in ("hit@1", "hit@5", "recall@5", "precision@10", "ndcg_linear@5", "ndcg_linear@10", "mrr@10"):
+        assert exported[key] == result.scores.metrics[key], key
+    assert exported["ndcg_linear@5"] == result.main_score and exported["num_data"] == result.n_queries
