@@ -9,7 +9,7 @@ processor caps are V2's ``resize_min_pixels`` / ``resize_max_pixels`` (4..1280 i
 ``native`` - the model card's ``gme_inference.py`` usage: the query's task instruction verbatim as the system
 turn (candidates: the default), the payload alone as the user text, caps 256..1280 image tokens.
 
-Both: ``fetch_image`` (plain RGB, then a smart resize to multiples of 28 within 4..16384 tokens, bicubic),
+A video (``ModelInput.frames``) is its middle frame, as the V2 evaluation fed GME. Both: ``fetch_image`` (plain RGB, then a smart resize to multiples of 28 within 4..16384 tokens, bicubic),
 the processor's own smart resize within the caps, ``max_length`` 1800, vision features scattered into the
 ``<|image_pad|>`` embeddings, plain 1-D positions (``position_ids=None`` there), last token, L2-normalised.
 """
@@ -17,7 +17,8 @@ the processor's own smart resize within the caps, ``max_length`` 1800, vision fe
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
 from mmeb.models.protocol import ModelInput
 from mmeb.models.vlm import VLMEmbedder
@@ -30,19 +31,23 @@ CAPS = {"default": (4 * 28 * 28, 1280 * 28 * 28), "native": (256 * 28 * 28, 1280
 #: gme_inference.py fetch_image bounds (qwen_vl_utils): 4..16384 tokens of 28x28 px, aspect ratio <= 200
 FETCH_MIN_PIXELS, FETCH_MAX_PIXELS, FETCH_MAX_RATIO = 4 * 28 * 28, 16384 * 28 * 28, 200
 
-Parser = Literal["image_cls", "image_i2t", "image_qa", "image_t2i", "image_i2i_vg"]
+IMAGE_PARSERS = ("image_cls", "image_i2t", "image_qa", "image_t2i", "image_i2i_vg")
 
 
-def v2_parser(task_name: str) -> Parser | None:
-    """The V2 image parser of an MMEB-V1 task (``experiments/public/eval/image.yaml``), from the task's
-    metadata: classification -> cls, VQA -> qa, grounding -> i2i_vg; retrieval by modality (text query ->
-    t2i, text targets -> i2t, else i2i_vg). None for a task mmeb does not know."""
+def v2_parser(task_name: str) -> str | None:
+    """The V2 parser of a task: its metadata's declared ``parser`` (MMEB-V2 tasks), else, for an MMEB-V1 task,
+    the image parser ``experiments/public/eval/image.yaml`` gives it, from the metadata: classification -> cls,
+    VQA -> qa, grounding -> i2i_vg; retrieval by modality (text query -> t2i, text targets -> i2t, else
+    i2i_vg). None for a task mmeb does not know."""
     try:
         from mmeb.tasks import get_task
 
         meta = get_task(task_name).metadata
     except Exception:  # plug-in / ad-hoc task names: fall back to the item's own shape
         return None
+    declared = getattr(meta, "parser", None)
+    if declared:
+        return declared
     if meta.meta_task == "classification":
         return "image_cls"
     if meta.meta_task == "vqa":
@@ -58,13 +63,18 @@ def _fixed(s: str) -> str:
     return s.replace(" \n", "\n")
 
 
-def v2_user_text(inp: ModelInput, role: str, parser: Parser | None) -> str:
+def v2_user_text(inp: ModelInput, role: str, parser: str | None) -> str:
     """The user text the V2 parsers build for GME, after ``encode_input`` deletes ``<|image_pad|>\\n``.
 
     ``process_input_text`` for GME returns ``instruction + " " + payload`` (``instruction + " "`` without a
     payload) and adds no image token; the image parsers delete the placeholder from the stored instruction
     (its ``\\n`` stays) and end with the ``" \\n" -> "\\n"`` fix and a final ``\\n``."""
     instruction, text = inp.instruction, inp.text
+    visual = inp.image is not None or inp.frames is not None
+    if parser is not None and parser not in IMAGE_PARSERS:  # video / visual-document parsers: no fixes
+        if role == "candidate" and not visual and not instruction:
+            return inp.raw_text  # labels and answer options, as stored
+        return f"{instruction} {text}" if text else f"{instruction} "
     if not instruction:  # an unsplit string (paraphrased instruction): the whole payload stands for it
         instruction, text = text, ""
     if role == "query":
@@ -83,7 +93,7 @@ def v2_user_text(inp: ModelInput, role: str, parser: Parser | None) -> str:
 
 
 def format_gme(inp: ModelInput, role: str, *, recipe: str = "default", task_name: str = "") -> str:
-    vision = VISION_BLOCK if inp.image is not None else ""
+    vision = VISION_BLOCK if inp.image is not None or inp.frames is not None else ""
     if recipe == "native":
         system = inp.instruction if role == "query" and inp.instruction else DEFAULT_INSTRUCTION
         user = inp.text
@@ -91,6 +101,10 @@ def format_gme(inp: ModelInput, role: str, *, recipe: str = "default", task_name
         system, user = DEFAULT_INSTRUCTION, v2_user_text(inp, role, v2_parser(task_name))
     return (f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{vision}{user}<|im_end|>\n"
             f"<|im_start|>assistant\n<|endoftext|>")
+
+
+def middle_frame(frames):
+    return frames[len(frames) // 2]
 
 
 def fetch_image(image):
@@ -133,6 +147,11 @@ class GMEEmbedder(VLMEmbedder):
 
     def format(self, inp: ModelInput, *, task_name: str, role: str) -> str:
         return format_gme(inp, role, recipe=self.recipe_variant, task_name=task_name)
+
+    def prepare(self, inputs: list[ModelInput], **context: Any) -> dict:
+        # a video is its middle frame (VLM2Vec@main src/model/model.py encode_input: frames[len // 2])
+        inputs = [replace(x, image=middle_frame(x.frames), frames=None) if x.frames else x for x in inputs]
+        return super().prepare(inputs, **context)
 
     def image_for(self, image):
         return fetch_image(image)

@@ -103,3 +103,23 @@ def test_two_tower_text_is_the_instruction_and_text_without_the_placeholder():
     assert tower_text(VQA) == "Represent the given image with the following question: What is on the table?"
     assert tower_text(LABEL) == "golden retriever"
     assert tower_text(ModelInput("", "", image(), "<|image_1|>\n")) == ""
+
+
+@pytest.mark.parametrize("inp, role, user", [
+    (ModelInput("Recognize the category of the video content.", "", None,
+                "<|video_pad|> Recognize the category of the video content.", frames=(image(),) * 3), "query",
+     "Recognize the category of the video content. "),
+    (ModelInput("", "waiting_in_line", None, "waiting_in_line"), "candidate", "waiting_in_line"),
+    (ModelInput("Find a document image that matches the given query:", "what is the revenue?", None,
+                "Find a document image that matches the given query: what is the revenue?"), "query",
+     "Find a document image that matches the given query: what is the revenue?"),
+    (ModelInput("Understand the content of the provided document image.", "", image(),
+                "<|image_pad|> Understand the content of the provided document image."), "candidate",
+     "Understand the content of the provided document image. "),
+])
+def test_gme_default_user_text_for_the_v2_video_and_document_parsers(inp, role, user):
+    """V2 video / visdoc parsers call process_input_text, which for GME is instruction + " " + payload
+    (instruction + " " without one), with no newline fixes; text candidates are the stored labels."""
+    from mmeb.models.gme import v2_user_text
+
+    assert v2_user_text(inp, role, "video_cls" if inp.frames or role == "candidate" else "vidore") == user

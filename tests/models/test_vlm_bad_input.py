@@ -56,3 +56,14 @@ def test_video_frames_are_refused_not_embedded_as_text(tiny_model):
                       "<|video_pad|> Recognize the category of the video content.", frames=(image(), image()))
     with pytest.raises(ConfigError, match="task K700 has video inputs"):
         model.encode([clip], task_name="K700", role="query")
+
+
+def test_gme_embeds_a_video_as_its_middle_frame(tiny_dir):
+    """VLM2Vec@main src/model/model.py: for GME a list of frames becomes frames[len // 2]."""
+    gme = load_model("gme-qwen2vl-2b", weights=str(tiny_dir("tiny-qwen2vl")), device="cpu")
+    frames = (image(40, 30, "red"), image(40, 30, "green"), image(40, 30, "blue"), image(40, 30, "white"))
+    raw = "<|video_pad|> Recognize the category of the video content."
+    video = ModelInput("Recognize the category of the video content.", "", None, raw, frames=frames)
+    still = ModelInput("Recognize the category of the video content.", "", frames[2], raw)
+    got, want = (gme.prepare([x], task_name="K700", role="query") for x in (video, still))
+    assert got.keys() == want.keys() and all(bool((got[k] == want[k]).all()) for k in got)
