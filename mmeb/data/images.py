@@ -119,6 +119,14 @@ class ZipImageStore(_BaseStore):
         self.__dict__.update(state)
         self._lock = threading.RLock()
 
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None and getattr(self, "_pid", None) == os.getpid():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
     @property
     def location(self) -> str:
         return f"archive {self.zip_path}"

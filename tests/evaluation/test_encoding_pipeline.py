@@ -151,3 +151,29 @@ def test_token_budget_embeddings_equal_fixed_batches_on_a_vlm(tiny_qwen2vl_model
     budget = Encoder(tiny_qwen2vl_model, EncodeOptions(num_workers=0, max_batch_tokens=64)).encode(
         items, store, task_name="T", role="query")
     np.testing.assert_allclose(budget.numpy(), fixed.numpy(), atol=2e-5)
+
+
+class FailsOnFirstTask(FastPathModel):
+    """embed() fails on the first task's queries while later batches are already in flight."""
+
+    def prepare(self, inputs, *, task_name, role):
+        batch = super().prepare(inputs, task_name=task_name, role=role)
+        batch["task"] = task_name
+        return batch
+
+    def embed(self, batch):
+        if batch["task"] == "First":
+            raise RuntimeError("device lost")
+        return super().embed({"vectors": batch["vectors"]})
+
+
+def test_a_task_failing_mid_pipeline_leaves_the_next_task_intact():
+    from mmeb.evaluation import run_evaluation
+    from mmeb.evaluation.engine import RunSettings
+
+    rows = tie_rows()
+    tasks = [make_task("First", rows, TIE_IMAGES), make_task("Second", rows, TIE_IMAGES)]
+    report = run_evaluation(FailsOnFirstTask(), tasks, RunSettings(num_workers=2, batch_size=1, progress=False))
+    assert "device lost" in report.failures["First"]
+    (alone,) = evaluate(FastPathModel(), [tasks[1]], num_workers=0, progress=False)
+    assert [r.task_name for r in report.results] == ["Second"] and report.results[0].scores == alone.scores
