@@ -81,19 +81,42 @@ class _Concatenated(io.RawIOBase):
         super().close()
 
 
+def _present(root: Path, family: str) -> bool:
+    """Extracted by mmeb (the marker), or by hand: the folder holds something besides the archive itself."""
+    archive = ARCHIVES[family]
+    if (root / archive.target / f".mmeb-extracted-{family}").is_file():
+        return True
+    folder = extracted_folder(root, family)
+    names = {Path(p).name for p in archive.parts}
+    return folder.is_dir() and any(not p.name.startswith(".") and p.name not in names for p in folder.iterdir())
+
+
 def ensure_extracted(root: Path, family: str) -> bool:
     """Extract ``family``'s archive under ``root`` if its folder is missing and the archive is there.
-    Returns True when the folder exists afterwards."""
+    Returns True when the folder exists afterwards. Processes that start together (torchrun ranks) take turns
+    on a lock file; the later ones find the folder extracted."""
     archive = ARCHIVES[family]
-    marker = root / archive.target / f".mmeb-extracted-{family}"
-    folder = extracted_folder(root, family)
-    if marker.is_file() or (folder.is_dir() and any(p for p in folder.iterdir() if not p.name.startswith("."))):
+    if _present(root, family):
         return True
     parts = [root / p for p in archive.parts]
     if not all(p.is_file() for p in parts):
         return False
     target = (root / archive.target).resolve()
     target.mkdir(parents=True, exist_ok=True)
+    with open(target / f".mmeb-extract-{family}.lock", "w") as lock:
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except ImportError:  # no flock (Windows): one process at a time is the user's job
+            pass
+        if _present(root, family):
+            return True
+        _extract(parts, target, archive)
+    return True
+
+
+def _extract(parts: list[Path], target: Path, archive: Archive) -> None:
     stream = io.BufferedReader(_Concatenated(parts), buffer_size=1 << 20)
     try:
         with tarfile.open(fileobj=stream, mode="r|*") as tar:
@@ -120,5 +143,4 @@ def ensure_extracted(root: Path, family: str) -> bool:
                         "damaged; re-download it (`mmeb download`).") from exc
     finally:
         stream.close()
-    marker.write_text("extracted by mmeb\n", encoding="utf-8")
-    return True
+    (target / f".mmeb-extracted-{archive.family}").write_text("extracted by mmeb\n", encoding="utf-8")

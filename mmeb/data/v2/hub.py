@@ -56,8 +56,10 @@ def fetch_media(meta: V2TaskMetadata, cache_dir=None, download_fn: DownloadFn | 
     snapshot = _download(download_fn, meta.name, layout.MEDIA_REPO, MEDIA_REVISION, list(archive.parts), cache_dir)
     for part in archive.parts:  # the archive parts next to where they unpack (the mirror layout)
         (root / part).parent.mkdir(parents=True, exist_ok=True)
-        if not (root / part).exists():
-            os.symlink((snapshot / part).resolve(), root / part) if hasattr(os, "symlink") else \
+        if not (root / part).exists():  # a link to the Hub cache's blob: the archive is not stored twice
+            try:
+                os.symlink((snapshot / part).resolve(), root / part)
+            except OSError:  # no symlinks here (some Windows setups): a copy
                 shutil.copyfile(snapshot / part, root / part)
     if not archives.ensure_extracted(root, family):
         raise DataUnavailableError(f"task {meta.name}: {layout.MEDIA_REPO} snapshot {snapshot} lacks "

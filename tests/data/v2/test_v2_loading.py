@@ -233,6 +233,7 @@ def test_spellings_archives_and_determinism(tmp_path):
             tail = lambda names: [str(n).rsplit("/", 2)[-2:] for n in names]
             assert tail(other.pool_names) == tail(reference.pool_names)
     assert (packed / MEDIA / "video-tasks/frames/video_qa/EgoSchema").is_dir()  # extracted on first use
+    assert (packed / MEDIA / "image-tasks/ImageNet-1K").is_dir()  # the archive's top folder MMEB/ moved up
 
 
 def test_datasets_load_dataset_reads_the_mirror(v2_mirror, tmp_path):
