@@ -106,7 +106,13 @@ def plan_role(items: Sequence[Item], images: ImageStore | None, *, task_name: st
     def read(path: str) -> tuple[str, str | None, bytes, ImageFacts]:
         stamp = images.stamp(path) if callable(getattr(images, "stamp", None)) else None  # before the read
         data = read_image(images, first_item[path], task_name, role, path)
-        return path, stamp, data, learn(data, first_item[path], task_name, role, path)
+        try:
+            return path, stamp, data, learn(data, first_item[path], task_name, role, path)
+        except DataError as exc:  # a store that knows the row using the file says so (MMEB-V2 frames)
+            origin = images.origin_of(path) if callable(getattr(images, "origin_of", None)) else None
+            if origin:
+                raise DataError(f"{exc}; first used by {origin}") from exc
+            raise
 
     held: dict[str, bytes] = {}
     budget = HELD_BYTES_LIMIT

@@ -48,6 +48,10 @@ class MediaStore:
             return None
         return f"file:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
+    def origin_of(self, path: str) -> str | None:
+        """The first row that uses ``path`` ("row N of <file>"), when known."""
+        return self.origin.get(path)
+
     def where(self, path: str) -> str:
         origin = self.origin.get(path)
         return f"task {self.task_name}" + (f", {origin}" if origin else "")

@@ -149,3 +149,22 @@ def test_ids_stored_with_different_types_still_match(mirror):
     pq.write_table(pa.Table.from_pylist(as_text), path)
     data = load("ViDoRe_arxivqa", mirror)
     assert [q.relevance for q in data.queries] == [q.relevance for q in reference.queries]
+
+
+def test_frame_that_does_not_decode_names_task_row_and_file(mirror):
+    from mmeb.evaluation import EvaluationFailed, evaluate
+
+    path = _parquet(mirror, "VLM2Vec/MSVD")
+    video = pq.read_table(path).to_pylist()[1]["video_id"]
+    folder = mirror / MEDIA / "video-tasks/frames/video_ret/MSVD" / video
+    frame = sorted(folder.iterdir())[0]
+    frame.write_bytes(b"definitely not a jpeg")
+
+    class Model:
+        def encode(self, inputs, **context):
+            import numpy as np
+            return np.ones((len(inputs), 4), dtype="float32")
+
+    with pytest.raises(EvaluationFailed, match=rf"task MSVD, candidate image '.*{video}/{frame.name}': not a readable "
+                                               rf"image .*first used by row 1 of {path}"):
+        evaluate(Model(), "MMEB-V2:MSVD", data_dir=str(mirror), progress=False, num_workers=0)
