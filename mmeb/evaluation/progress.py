@@ -244,7 +244,8 @@ HARMLESS_WARNINGS = (
     r".*TypedStorage is deprecated",  # torch internals
     r".*Using a slow image processor as `use_fast` is unset",  # transformers processors
     r".*The `use_fast` parameter is deprecated",
-    r".*`gradient_checkpointing` is deprecated and will be removed in v6",  # transformers' rename, same switch
+    r".*`gradient_checkpointing` is deprecated and will be removed in v6",  # transformers' renames, same switch
+    r".*`is_gradient_checkpointing` is deprecated and will be removed in v6",
 )
 
 

@@ -39,6 +39,18 @@ class LineProgressCallback(TrainerCallback):
             self.bar = None
 
 
+class _HubBarsStayOff(TrainerCallback):
+    """The Trainer re-enables huggingface_hub's bars after loading (``suppress_progress_bars``); outside a
+    terminal they stay off, or saving the final model prints a "Writing model shards" bar."""
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+
+    on_train_end = on_train_begin
+
+
 def attach_progress(trainer, stack, *, enabled: bool = True, interval: float | None = None) -> None:
     """Progress lines instead of tqdm when stdout is not a terminal; nothing when progress is off."""
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
@@ -50,5 +62,8 @@ def attach_progress(trainer, stack, *, enabled: bool = True, interval: float | N
         return
     trainer.remove_callback(ProgressCallback)  # its tqdm bar and the log dicts it prints
     trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(_HubBarsStayOff())
     if mode == "lines":
-        trainer.add_callback(LineProgressCallback(stack.enter_context(make_progress(interval=interval))))
+        display = stack.enter_context(make_progress(interval=interval))
+        display.note(f"training {trainer.args.max_steps} steps")
+        trainer.add_callback(LineProgressCallback(display))

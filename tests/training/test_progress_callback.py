@@ -40,6 +40,7 @@ def test_steps_become_progress_lines_with_the_last_loss():
 class FakeTrainer:
     def __init__(self):
         self.callbacks = [ProgressCallback]
+        self.args = SimpleNamespace(max_steps=10)
 
     def remove_callback(self, cls):
         self.callbacks = [c for c in self.callbacks if c is not cls]
@@ -53,13 +54,38 @@ def test_lines_replace_the_trainer_bar_outside_a_terminal_and_quiet_removes_both
     trainer = FakeTrainer()
     with ExitStack() as stack:
         attach_progress(trainer, stack, interval=60)
-        assert [type(c) for c in trainer.callbacks] == [LineProgressCallback]
+        assert [type(c).__name__ for c in trainer.callbacks] == ["_HubBarsStayOff", "LineProgressCallback"]
     quiet = FakeTrainer()
     with ExitStack() as stack:
         attach_progress(quiet, stack, enabled=False)
-    assert quiet.callbacks == []
+    assert [type(c).__name__ for c in quiet.callbacks] == ["_HubBarsStayOff"]
     monkeypatch.setenv(MODE_ENV, "bars")
     terminal = FakeTrainer()
     with ExitStack() as stack:
         attach_progress(terminal, stack)
     assert terminal.callbacks == [ProgressCallback] and PrinterCallback not in terminal.callbacks
+
+
+def test_mmeb_train_in_a_log_prints_step_lines_not_bars_or_dicts(tiny_qwen2vl, train_layout, tmp_path):
+    import json
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps(dict(
+        model=str(tiny_qwen2vl), train_data=str(train_layout), subsets=["VOC2007"], output_dir=str(tmp_path / "run"),
+        global_batch_size=8, query_chunk_size=4, target_chunk_size=4, max_steps=3, save_steps=100, bf16=False,
+        logging_steps=1, seed=0)))
+    env = {k: v for k, v in os.environ.items() if k not in (MODE_ENV, "TQDM_DISABLE", "HF_HUB_DISABLE_PROGRESS_BARS")}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[2]), env.get("PYTHONPATH", "")])
+    proc = subprocess.run([sys.executable, "-m", "mmeb", "train", "--config", str(config), "--progress-interval",
+                           "0.2"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert re.search(r"^\[mmeb \d\d:\d\d:\d\d\] training 3 steps$", proc.stdout, re.M), proc.stdout
+    assert "training done: 3 steps" in proc.stdout
+    everything = proc.stdout + proc.stderr
+    for noise in ("train_runtime", "it/s]", "%|", "Warning"):
+        assert noise not in everything, everything
