@@ -103,9 +103,9 @@ class WithModelArgs:
 
 
 def parse_model_args(pairs: list[str] | None) -> dict[str, Any]:
-    """``["key=value", ...]`` -> dict, each value parsed as YAML with the safe loader (``3`` is an int,
-    ``[1, 2]`` a list, ``true`` a bool, ``a b`` a string). Tags and invalid YAML are refused."""
-    import yaml
+    """``["key=value", ...]`` -> dict, each value parsed as YAML by :func:`mmeb.yaml_values.parse_value` (``3``
+    is an int, ``[1, 2]`` a list, ``true`` a bool, ``a b`` a string; tags and invalid YAML are refused)."""
+    from mmeb.yaml_values import parse_value
 
     out: dict[str, Any] = {}
     for pair in pairs or []:
@@ -116,15 +116,7 @@ def parse_model_args(pairs: list[str] | None) -> dict[str, Any]:
                               "(e.g. --model-arg dim=512)")
         if key in out:
             raise ConfigError(f"--model-arg {key!r} given twice; give each argument once")
-        try:
-            if any(isinstance(token, yaml.TagToken) for token in yaml.scan(raw)):
-                raise ConfigError(f"--model-arg {pair!r}: YAML tags (!...) are not allowed; give a plain value "
-                                  "(number, string, list, mapping)")
-            out[key] = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError as exc:
-            problem = str(exc).splitlines()[0]
-            raise ConfigError(f"--model-arg {pair!r}: the value is not valid YAML ({problem}); quote a plain "
-                              "string, e.g. --model-arg 'name=\"my value\"'") from None
+        out[key] = parse_value(raw, f"--model-arg {key}") if raw.strip() else ""
     return out
 
 

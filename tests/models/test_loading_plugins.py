@@ -67,8 +67,8 @@ def test_values_are_yaml():
                     "opt": {"k": 1}, "empty": ""}
 
 
-@pytest.mark.parametrize("pair,why", [("x=!!python/object/apply:os.system [ls]", "YAML tags"),
-                                      ("x=!!str 3", "YAML tags"), ("x=[1, 2", "not valid YAML"),
+@pytest.mark.parametrize("pair,why", [("x=!!python/object/apply:os.system [ls]", "YAML tag"),
+                                      ("x=!!str 3", "YAML tag"), ("x=[1, 2", "not valid YAML"),
                                       ("novalue", "expected key=value"), ("2x=1", "expected key=value")])
 def test_tags_and_invalid_yaml_are_one_clear_line(pair, why):
     with pytest.raises(ConfigError, match=why) as err:
@@ -93,4 +93,4 @@ def test_cli_bad_model_arg_is_a_usage_error(plugin, tmp_path, capsys):
     code = main(["run", "--model", f"{plugin}:Scaled", "--model-arg", "dim=!!int 3", "--tasks", "ImageNet-1K",
                  "--output-dir", str(tmp_path)])
     err = capsys.readouterr().err
-    assert code == 2 and "YAML tags" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "--model-arg dim" in err and "YAML tag" in err and len(err.strip().splitlines()) == 1
