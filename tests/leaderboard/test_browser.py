@@ -64,37 +64,39 @@ def test_tables_and_charts_render(page):
 
     driver, lb = page
     assert driver.title == "MMEB leaderboard"
-    rows = driver.find_elements(By.CSS_SELECTOR, "table.overview tbody tr")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#b-mmeb-v1 table.overview tbody tr")
     assert len(rows) == len(lb.board("MMEB-V1").rows) > 30
     assert rows[0].is_displayed()
-    assert len(driver.find_elements(By.CSS_SELECTOR, "table.per-dataset tbody tr")) >= 12
-    charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#b-mmeb-v1 table.per-dataset tbody tr")) >= 12
+    charts = driver.find_elements(By.CSS_SELECTOR, "#b-mmeb-v1 svg.chart")
     assert len(charts) == 4
     assert len(charts[0].find_elements(By.CSS_SELECTOR, "rect.bar")) > 5
     assert charts[0].size["height"] > 100
-    assert "partial (4/36)" in driver.find_element(By.CSS_SELECTOR, "table.overview").text
+    assert "partial (4/36)" in driver.find_element(By.CSS_SELECTOR, "#b-mmeb-v1 table.overview").text
+    v2_rows = driver.find_elements(By.CSS_SELECTOR, "#b-mmeb-v2 table.overview tbody tr")
+    assert len(v2_rows) == len(lb.board("MMEB-V2").rows) > 0 and v2_rows[0].is_displayed()
 
 
 def test_clicking_a_header_sorts_rows(page):
     from selenium.webdriver.common.by import By
 
     driver, _ = page
-    index, before = _column(driver, "table.overview", "VQA")
-    header = driver.find_elements(By.CSS_SELECTOR, "table.overview thead th.sortable")[index]
+    index, before = _column(driver, "#b-mmeb-v1 table.overview", "VQA")
+    header = driver.find_elements(By.CSS_SELECTOR, "#b-mmeb-v1 table.overview thead th.sortable")[index]
     header.click()
-    _, after = _column(driver, "table.overview", "VQA")
+    _, after = _column(driver, "#b-mmeb-v1 table.overview", "VQA")
     known = [v for v in after if v is not None]
     assert known == sorted(known, reverse=True) and after[len(known):] == [None] * (len(after) - len(known))
     assert after != before  # default order is by Overall, not by VQA
     assert header.get_attribute("aria-sort") == "descending"
     header.click()
-    _, ascending = _column(driver, "table.overview", "VQA")
+    _, ascending = _column(driver, "#b-mmeb-v1 table.overview", "VQA")
     known = [v for v in ascending if v is not None]
     assert known == sorted(known) and header.get_attribute("aria-sort") == "ascending"
-    model = driver.find_elements(By.CSS_SELECTOR, "table.overview thead th.sortable")[1]
+    model = driver.find_elements(By.CSS_SELECTOR, "#b-mmeb-v1 table.overview thead th.sortable")[1]
     model.click()
     names = [r.find_elements(By.TAG_NAME, "td")[1].text.lower()
-             for r in driver.find_elements(By.CSS_SELECTOR, "table.overview tbody tr")]
+             for r in driver.find_elements(By.CSS_SELECTOR, "#b-mmeb-v1 table.overview tbody tr")]
     assert names == sorted(names)
 
 
@@ -104,7 +106,7 @@ def test_injected_script_does_not_run(page, tmp_path):
     driver, _ = page
     assert driver.execute_script("return window.__pwned === undefined")
     assert driver.title == "MMEB leaderboard"
-    assert "<script>window.__pwned = 1;" in driver.find_element(By.CSS_SELECTOR, "table.overview").text
+    assert "<script>window.__pwned = 1;" in driver.find_element(By.CSS_SELECTOR, "#b-mmeb-v1 table.overview").text
     assert not driver.find_elements(By.CSS_SELECTOR, "td.model img, td.model script, a[href^='javascript']")
     driver.refresh()  # the screenshot shows the page as a visitor first sees it
     out = Path(os.environ.get("MMEB_SCREENSHOT_DIR", tmp_path))
