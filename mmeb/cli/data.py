@@ -60,9 +60,12 @@ def run_synth(args: argparse.Namespace) -> int:
     writer = SYNTH_BENCHMARKS[args.benchmark][0]
     data_dir, names = writer(Path(args.out), args.tasks, args.seed, args.queries)
     print(f"wrote {len(names)} {args.benchmark} task(s) to {data_dir}")
-    print(f"evaluate a model on them: mmeb run --model MODEL --data-dir {data_dir} --tasks "
-          + (f"{args.benchmark}:all" if args.benchmark != "MMEB-V1" else "all" if args.tasks is None
-             else " ".join(args.tasks)))
+    if args.tasks is None:
+        selection = "all" if args.benchmark == "MMEB-V1" else f"{args.benchmark}:all"
+    else:
+        selection = " ".join(t if args.benchmark == "MMEB-V1" or ":" in t else f"{args.benchmark}:{t}"
+                             for t in args.tasks)
+    print(f"evaluate a model on them: mmeb run --model MODEL --data-dir {data_dir} --tasks {selection}")
     return 0
 
 
@@ -80,16 +83,8 @@ def _synth_v1(out: Path, selectors, seed: int, n_queries: int) -> tuple[Path, li
 
 def _synth_v2(out: Path, selectors, seed: int, n_queries: int) -> tuple[Path, list[str]]:
     from mmeb.tasks import get_tasks
+    from mmeb.testing.mirror_v2 import write_v2_mirror
 
-    try:
-        from mmeb.testing.mirror_v2 import write_v2_mirror
-    except ModuleNotFoundError as exc:  # the MMEB-V2 layouts are still being added to mmeb
-        if exc.name != "mmeb.testing.mirror_v2":
-            raise
-        from mmeb.cli import UserError
-
-        raise UserError("synthetic MMEB-V2 data is not available in this version of mmeb yet; use "
-                        "--benchmark MMEB-V1 or --benchmark synthetic") from None
     selectors = [s if ":" in s else f"MMEB-V2:{s}" for s in selectors] if selectors else ["MMEB-V2:all"]
     names = [t.name for t in get_tasks(selectors)]
     return write_v2_mirror(out, selectors, seed=seed, n_queries=n_queries), names

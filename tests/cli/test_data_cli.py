@@ -81,3 +81,16 @@ def test_download_help_does_not_promise_a_pinned_revision(capsys):
         main(["download", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "pinned revision" not in help_text and "which is not pinned" in help_text
+
+
+def test_synth_mmeb_v2_writes_what_mmeb_run_reads(tmp_path, capsys):
+    out = tmp_path / "v2"
+    assert main(["data", "synth", "--out", str(out), "--benchmark", "MMEB-V2", "--tasks", "ImageNet-1K", "MSR-VTT",
+                 "--queries", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "wrote 2 MMEB-V2 task(s)" in printed and "--tasks MMEB-V2:ImageNet-1K MMEB-V2:MSR-VTT" in printed
+    assert main(["run", "--model", f"{ROOT / 'examples' / 'my_model.py'}:MyModel", "--data-dir", str(out),
+                 "--tasks", "MMEB-V2:ImageNet-1K", "MMEB-V2:MSR-VTT", "--output-dir", str(tmp_path / "results"),
+                 "--num-workers", "0", "--quiet"]) == 0
+    summary = capsys.readouterr().out
+    assert "ImageNet-1K" in summary and "MSR-VTT" in summary and "failed" not in summary
