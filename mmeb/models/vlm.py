@@ -28,6 +28,7 @@ from mmeb.models.protocol import ModelInput
 
 #: image token per backbone, as the official code swapped ``<|image_1|>`` for it
 IMAGE_TOKENS = {"qwen2_vl": "<|image_pad|>", "llava_next": "<image>", "phi3_v": "<|image_1|>"}
+VIDEO_TOKEN = "<|video_pad|>"  # Qwen2-VL: a video's frames go in as one video behind one token
 _TENSOR_KEYS = ("input_ids", "attention_mask", "pixel_values", "image_grid_thw", "image_sizes")
 
 
@@ -88,6 +89,7 @@ def pooled_states(model, batch: dict, image_outputs=None):
     base = base_model_of(model)
     batch = dict(batch)
     rows = batch.pop("image_rows", None)
+    video_rows = batch.pop("video_rows", None)
     mask = batch["attention_mask"]
     if backbone not in ("qwen2_vl", "llava_next"):  # Phi-3.5-V (remote code): its own forward
         return last_token_pool(base(**batch).last_hidden_state, mask)
@@ -103,6 +105,14 @@ def pooled_states(model, batch: dict, image_outputs=None):
         if int(slots.sum()) != features.shape[0]:
             raise DataError(f"{int(slots.sum())} image tokens in the batch's strings but {features.shape[0]} image "
                             "features: each image needs exactly one image placeholder in its string.")
+        embeds = embeds.masked_scatter(slots[..., None], features)
+    if "pixel_values_videos" in batch:
+        out = base.get_video_features(batch["pixel_values_videos"], batch["video_grid_thw"], return_dict=True)
+        features = torch.cat(list(out.pooler_output)).to(embeds.device, embeds.dtype)
+        slots = (ids == base.config.video_token_id) & video_rows.to(ids.device)[:, None]
+        if int(slots.sum()) != features.shape[0]:
+            raise DataError(f"{int(slots.sum())} video tokens in the batch's strings but {features.shape[0]} video "
+                            "features: each video needs exactly one <|video_pad|> in its string.")
         embeds = embeds.masked_scatter(slots[..., None], features)
     hidden = base.language_model(inputs_embeds=embeds, attention_mask=mask,
                                  position_ids=one_d_positions(mask, backbone)).last_hidden_state
@@ -164,11 +174,56 @@ def _llava_next_446(config: dict):
 
 def applied_caps(processor) -> tuple[int | None, int | None]:
     """The Qwen2-VL pixel caps as the image processor will apply them (None for other processors)."""
-    size = getattr(getattr(processor, "image_processor", None), "size", None)
+    return caps_of(getattr(processor, "image_processor", None))
+
+
+def caps_of(image_processor) -> tuple[int | None, int | None]:
+    size = getattr(image_processor, "size", None)
     if size is None:
         return None, None
     get = size.get if isinstance(size, dict) else (lambda k: getattr(size, k, None))
     return get("shortest_edge"), get("longest_edge")
+
+
+def qwen_smart_resize(height: int, width: int, min_pixels: int, max_pixels: int, factor: int = 28):
+    """Qwen2VLImageProcessor.smart_resize as the VLM2Vec V2 vendored copy (transformers 4.52) computed it."""
+    import math
+
+    h_bar, w_bar = round(height / factor) * factor, round(width / factor) * factor
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt(height * width / max_pixels)
+        h_bar, w_bar = math.floor(height / beta / factor) * factor, math.floor(width / beta / factor) * factor
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar, w_bar = math.ceil(height * beta / factor) * factor, math.ceil(width * beta / factor) * factor
+    return h_bar, w_bar
+
+
+def qwen_video_pixels(frames, image_processor):
+    """A video as VLM2Vec V2's Qwen2-VL processor made it (the image processor's video path, PIL backend):
+    every frame resized to the size computed from the first frame within the image caps (bicubic),
+    rescaled and normalised, an odd count padded with the last frame, patches of 2 frames x 14 x 14."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    ip = image_processor
+    min_pixels, max_pixels = caps_of(ip)
+    patch, merge, temporal = ip.patch_size, ip.merge_size, ip.temporal_patch_size
+    height, width = qwen_smart_resize(frames[0].height, frames[0].width, min_pixels, max_pixels, patch * merge)
+    mean = np.array(ip.image_mean, dtype=np.float32)
+    std = np.array(ip.image_std, dtype=np.float32)
+    arrays = []
+    for frame in frames:
+        x = np.asarray(frame.resize((width, height), Image.Resampling.BICUBIC)).astype(np.float32)
+        arrays.append(((x * np.float32(ip.rescale_factor) - mean) / std).transpose(2, 0, 1))
+    while len(arrays) % temporal:
+        arrays.append(arrays[-1])
+    x = np.stack(arrays)
+    gt, gh, gw = len(arrays) // temporal, height // patch, width // patch
+    x = x.reshape(gt, temporal, 3, gh // merge, merge, patch, gw // merge, merge, patch)
+    x = x.transpose(0, 3, 6, 4, 7, 2, 1, 5, 8).reshape(gt * gh * gw, 3 * temporal * patch * patch)
+    return torch.from_numpy(np.ascontiguousarray(x)), torch.tensor([[gt, gh, gw]])
 
 
 class VLMInputs:
@@ -207,9 +262,14 @@ class VLMInputs:
             span = slice(0, len(row)) if self.padding_side == "right" else slice(width - len(row), width)
             ids[i, span], mask[i, span] = row, 1
         batch = {"input_ids": ids, "attention_mask": mask}
-        present = [e for e in extras if e]
+        present = [e for e in extras if "pixel_values" in e]
+        videos = [e for e in extras if "pixel_values_videos" in e]
+        if videos:
+            batch["video_rows"] = torch.tensor(["pixel_values_videos" in e for e in extras])
+            for key in videos[0]:
+                batch[key] = torch.cat([e[key] for e in videos])
         if present:
-            batch["image_rows"] = torch.tensor([bool(e) for e in extras])
+            batch["image_rows"] = torch.tensor(["pixel_values" in e for e in extras])
             if self.backbone == "llava_next":  # patch counts differ per image: zero-pad (the model drops them)
                 most = max(e["pixel_values"].shape[1] for e in present)
                 for e in present:
@@ -230,6 +290,14 @@ class VLMInputs:
         elif image is None:
             ids = self.tokenizer(text, return_tensors="pt")["input_ids"][0]
             extra = {}
+        elif isinstance(image, (tuple, list)):  # a video: its frames as one video (Qwen2-VL only)
+            if text.count(VIDEO_TOKEN) != 1:
+                raise DataError(f"{self.model_name}: {where or 'an input'} has a video but its model string "
+                                f"({text[:80]!r}) holds {text.count(VIDEO_TOKEN)} {VIDEO_TOKEN} tokens, not one.")
+            pixels, grid = qwen_video_pixels(image, self.processor.image_processor)
+            n_tokens = int(grid.prod()) // 4
+            ids = self.tokenizer(text.replace(VIDEO_TOKEN, VIDEO_TOKEN * n_tokens), return_tensors="pt")["input_ids"][0]
+            extra = {"pixel_values_videos": pixels, "video_grid_thw": grid}
         else:
             token = IMAGE_TOKENS[self.backbone]
             if text.count(token) != 1:
@@ -343,7 +411,8 @@ class VLMEmbedder:
                               f"{self.recipe_settings().get('adapter', 'VLM')} recipe in mmeb does not form yet; "
                               "run image and visual-document tasks with this model.")
         texts = [self.format(inp, task_name=task_name, role=role) for inp in inputs]
-        images = [self.image_for(inp.image) if inp.image is not None else None for inp in inputs]
+        images = [inp.image if isinstance(inp.image, tuple) else  # a video's frames, formed by the recipe
+                  self.image_for(inp.image) if inp.image is not None else None for inp in inputs]
         return self.inputs(texts, images, where=f"task {task_name or '?'}, {role}")
 
     def embed(self, batch: dict):

@@ -124,11 +124,22 @@ class VLM2VecEmbedder(VLMEmbedder):
                          backbone=recipe.backbone, **kwargs)
 
     def format(self, inp, *, task_name: str, role: str) -> str:
-        return format_vlm2vec(inp.raw_text, inp.image is not None, image_token=self.recipe.image_token,
+        has_image = inp.image is not None and not isinstance(inp.image, tuple)  # a tuple: a video's frames
+        return format_vlm2vec(inp.raw_text, has_image, image_token=self.recipe.image_token,
                               orphan_image_token=self.recipe.orphan_image_token)
 
     def image_for(self, image):
         return prepare_image(image, self.recipe)
+
+    def prepare(self, inputs, **context):
+        # VLM2Vec-V2 (Qwen2-VL, no pre-resize): a video's frames as one video, each frame plain RGB (the <28 px
+        # rule is for images only); the v1 recipes' video handling is not reproduced (refused in the core)
+        if self.recipe.backbone == "qwen2_vl" and not self.recipe.image_resize:
+            from dataclasses import replace
+
+            inputs = [replace(x, image=tuple(f.convert("RGB") for f in x.frames), frames=None) if x.frames else x
+                      for x in inputs]
+        return super().prepare(inputs, **context)
 
     def recipe_settings(self) -> dict[str, Any]:
         r = self.recipe

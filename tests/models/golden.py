@@ -158,20 +158,37 @@ def llava_pixels(rgb: Image.Image, pinpoints: list, side: int):
     return torch.from_numpy(np.stack(out))[None], torch.tensor([[height, width]])
 
 
+def qwen_video_pixels(frames, min_pixels: int, max_pixels: int, patch: int = 14, merge: int = 2):
+    """A video as the VLM2Vec V2 Qwen2-VL processor made it: all frames at the size smart-resized from the first
+    frame, an odd count padded with the last frame, patches spanning 2 consecutive frames."""
+    height, width = qwen_smart_resize(frames[0].height, frames[0].width, min_pixels, max_pixels, patch * merge)
+    arrays = [rescale_normalize(np.asarray(f.convert("RGB").resize((width, height), Image.Resampling.BICUBIC)))
+              for f in frames]
+    if len(arrays) % 2:
+        arrays.append(arrays[-1])
+    x = np.stack(arrays)
+    gt, gh, gw = len(arrays) // 2, height // patch, width // patch
+    p = x.reshape(gt, 2, 3, gh // merge, merge, patch, gw // merge, merge, patch)
+    p = p.transpose(0, 3, 6, 4, 7, 2, 1, 5, 8).reshape(gt * gh * gw, 3 * 2 * patch * patch)
+    return torch.from_numpy(np.ascontiguousarray(p)), torch.tensor([[gt, gh, gw]])
+
+
 # ---------------------------------------------------------------------------------------------- forward
-def qwen_embedding(model, tokenizer, string: str, pixels=None) -> torch.Tensor:
-    """Vision features scattered into the <|image_pad|> embeddings, the language model with 1-D positions
-    (the same on all three rope axes), the last token, L2."""
+def qwen_embedding(model, tokenizer, string: str, pixels=None, video: bool = False) -> torch.Tensor:
+    """Vision features scattered into the <|image_pad|> (``video``: <|video_pad|>) embeddings, the language
+    model with 1-D positions (the same on all three rope axes), the last token, L2."""
     base = model.model
+    token, token_id = (("<|video_pad|>", model.config.video_token_id) if video
+                       else ("<|image_pad|>", model.config.image_token_id))
     with torch.no_grad():
         features = None
         if pixels is not None:
             features = base.visual(pixels[0], grid_thw=pixels[1]).pooler_output
-            string = string.replace("<|image_pad|>", "<|image_pad|>" * features.shape[0])
+            string = string.replace(token, token * features.shape[0])
         ids = torch.tensor([tokenizer(string)["input_ids"]])
         embeds = base.language_model.embed_tokens(ids)
         if features is not None:
-            embeds[ids == model.config.image_token_id] = features
+            embeds[ids == token_id] = features
         positions = torch.arange(ids.shape[1]).view(1, 1, -1).expand(3, 1, -1)
         hidden = base.language_model(inputs_embeds=embeds, position_ids=positions).last_hidden_state
     return torch.nn.functional.normalize(hidden[0, -1], dim=-1)

@@ -8,7 +8,9 @@ weights, rope_theta 10, so any string, position or pixel difference moves the co
 
 import pytest
 import torch
-from golden import CASES, WORDS, cosine, qwen_embedding, qwen_pixels
+from golden import CASES, WORDS, cosine, noise, qwen_embedding, qwen_pixels, qwen_video_pixels
+
+from mmeb.models.protocol import ModelInput
 from PIL import Image
 
 from mmeb.models import load_model
@@ -65,6 +67,29 @@ def test_vlm2vec_v2_matches_the_official_recipe(v2, name):
     pixels = _v2_pixels(case.inp.image) if case.inp.image is not None else None
     want = qwen_embedding(v2.model, v2.processor.tokenizer, _vlm2vec_string(case), pixels)
     assert cosine(_embed(v2, case), want) >= THRESHOLD
+
+
+VIDEOS = {  # MMEB-V2 spec s.3.3 / s.3.5: one <|video_pad|> at the start, the frames as one video
+    "video_cls_query_odd_frames": ("K700", "query", ModelInput(
+        "Recognize the category of the video content.", "", None,
+        "<|video_pad|> Recognize the category of the video content.",
+        frames=tuple(noise(90, 60, 20 + i) for i in range(5)))),
+    "video_candidate_palette_frames": ("MSR-VTT", "candidate", ModelInput(
+        "Understand the content of the provided video.", "", None,
+        "<|video_pad|> Understand the content of the provided video.",
+        frames=tuple(noise(60, 90, 30 + i, "P") for i in range(8)))),
+}
+
+
+@pytest.mark.parametrize("name", list(VIDEOS))
+def test_vlm2vec_v2_video_matches_the_v2_recipe(v2, name):
+    """The stored string as is, each frame plain RGB (no <28 px rule for frames), the size from the first
+    frame within the image caps, 1-D positions."""
+    task, role, inp = VIDEOS[name]
+    pixels = qwen_video_pixels(inp.frames, 4 * 28 * 28, 1280 * 28 * 28)
+    want = qwen_embedding(v2.model, v2.processor.tokenizer, inp.raw_text, pixels, video=True)
+    got = v2.encode([inp], task_name=task, role=role)[0]
+    assert cosine(got, want) >= THRESHOLD
 
 
 def test_vlm2vec_v2_applies_and_records_its_caps(v2):

@@ -51,7 +51,7 @@ def test_an_image_that_does_not_fit_max_length_is_an_error_not_a_truncation(tiny
 
 
 def test_video_frames_are_refused_not_embedded_as_text(tiny_model):
-    model = tiny_model("tiny-qwen2vl")
+    model = tiny_model("tiny-llava-next")  # the v1 recipes' video handling is not reproduced
     clip = ModelInput("Recognize the category of the video content.", "", None,
                       "<|video_pad|> Recognize the category of the video content.", frames=(image(), image()))
     with pytest.raises(ConfigError, match="task K700 has video inputs"):
