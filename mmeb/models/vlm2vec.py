@@ -20,6 +20,7 @@ from mmeb.models.vlm import VLMEmbedder
 
 Backbone = Literal["qwen2_vl", "llava_next", "phi3_v"]
 RECIPE_FILE = "mmeb_model.json"
+V2_IMAGE_TOKEN = "<|image_pad|>"
 
 #: per backbone: (image token, padding side) as the released VLM2Vec code used them
 BACKBONE_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -91,9 +92,11 @@ def format_vlm2vec(raw_text: str, has_image: bool, *, image_token: str, orphan_i
     """The model-input string: the stored MMEB string, no chat template, with the placeholder swapped for the
     backbone's image token (``src/dataset.py`` ``EvalDataset.__getitem__`` swaps unconditionally)."""
     if has_image:
-        if IMAGE_PLACEHOLDER not in raw_text:
+        # MMEB-V1 stores <|image_1|>; MMEB-V2's official strings already carry Qwen2-VL's <|image_pad|>
+        placeholder = next((p for p in (IMAGE_PLACEHOLDER, V2_IMAGE_TOKEN) if p in raw_text), None)
+        if placeholder is None:
             raise DataError(f"item has an image but its text has no {IMAGE_PLACEHOLDER} placeholder: {raw_text[:80]!r}")
-        return raw_text.replace(IMAGE_PLACEHOLDER, image_token)
+        return raw_text.replace(placeholder, image_token)
     if orphan_image_token == "swap":
         return raw_text.replace(IMAGE_PLACEHOLDER, image_token)
     if orphan_image_token == "drop":

@@ -24,6 +24,12 @@ def test_vlm2vec_swaps_the_placeholder_for_the_backbone_token(token):
     assert got == f"{token}\nRepresent the given image with the following question: What is on the table?\n"
 
 
+@pytest.mark.parametrize("token", ["<|image_pad|>", "<image>"])
+def test_vlm2vec_takes_mmeb_v2_strings_that_carry_the_qwen_token(token):
+    raw = "<|image_pad|> Understand the content of the provided document image."
+    assert format_vlm2vec(raw, True, image_token=token) == raw.replace("<|image_pad|>", token)
+
+
 def test_vlm2vec_keeps_text_only_strings_byte_exact():
     assert format_vlm2vec("golden retriever", False, image_token="<image>", orphan_image_token="keep_as_text") \
         == "golden retriever"
