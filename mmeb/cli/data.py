@@ -38,9 +38,13 @@ def register(subparsers) -> None:
         description="Write random-weight models (real architectures and processors, tiny sizes) as checkpoint "
                     "directories OUT/<preset>; evaluate one with `mmeb run --model OUT/<preset>`.")
     models.add_argument("--out", required=True, help="folder to write the model directories into")
+    from mmeb.testing.models import PRESETS
+
     models.add_argument("--presets", nargs="+", default=None, metavar="PRESET",
-                        help="which models (default: every tiny-* preset); real-size presets "
-                             "(e.g. qwen2vl-2b) are large and must be named")
+                        help="which models (default: every tiny one: "
+                             f"{', '.join(p for p in PRESETS if p.startswith('tiny-'))}); real-size presets "
+                             f"({', '.join(p for p in PRESETS if not p.startswith('tiny-'))}) are large and must "
+                             "be named")
     models.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
     models.set_defaults(func=run_models)
 
