@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from mmeb.errors import MMEBError, ModelOutputError
 from mmeb.evaluation import graded
 from mmeb.evaluation.metrics import bootstrap_ci
-from mmeb.evaluation.ranking import _full_fp32_matmul
+from mmeb.evaluation.ranking import _full_fp32_matmul, normalise_rows
 
 DEFAULT_CHUNK_BYTES = 256 * 2**20
 
@@ -170,7 +169,7 @@ def evaluate_pool_task(task: Any, loaded: LoadedPoolTask, encoder, info, setting
         raise ModelOutputError(f"task {name}: query embeddings have dim {query_emb.shape[1]} but candidate "
                                f"embeddings have dim {pool_emb.shape[1]}; both roles must share one space")
     if settings.similarity == "cosine":
-        query_emb, pool_emb = F.normalize(query_emb, dim=1), F.normalize(pool_emb, dim=1)
+        query_emb, pool_emb = normalise_rows(query_emb), normalise_rows(pool_emb)  # cannot overflow
     t2 = time.perf_counter()
     ranking = rank_pool(query_emb, pool_emb, query_ids, [q.relevance for q in queries],
                         [q.candidates for q in queries], device=device, task_name=name)

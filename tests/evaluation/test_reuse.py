@@ -166,3 +166,17 @@ def test_no_model_load_when_every_task_is_done(setup, monkeypatch):
     _change_one_text(data, "WebQA")  # one task's data changed: load, recompute that task only
     partial = run_evaluation(str(model_dir), TASKS, settings)
     assert len(loads) == 3 and [o.status for o in partial.outcomes] == ["skipped", "done", "skipped"]
+
+
+def test_two_configurations_are_two_leaderboard_rows(setup, tmp_path):
+    from mmeb.leaderboard.build import build_leaderboard
+
+    data, plugin, out = setup
+    _run(plugin, data, out)
+    _run(plugin, data, out, similarity="dot")
+    build_leaderboard(out, tmp_path / "lb", published=False, include_unofficial=True)
+    board = json.loads((tmp_path / "lb" / "leaderboard.json").read_text())
+    (v1,) = [b for b in board["benchmarks"] if b["benchmark"] == "MMEB-V1"]
+    rows = v1["rows"]
+    assert len(rows) == 2 and {r["model"] for r in rows} == {"toy/plugin"}
+    assert len({r["settings_digest"] for r in rows}) == 2 and all("settings " in r["label"] for r in rows)
