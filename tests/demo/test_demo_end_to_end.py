@@ -26,6 +26,15 @@ def test_trained_beats_untrained_on_ood_and_rerun_reuses_everything(tmp_path):
     print(f"OOD gain {outcome.ood_gain_points:.1f} points; seconds {outcome.seconds}")
     assert outcome.ood_gain_points >= 20, outcome.ood_means
 
+    # the README's generated block (scripts/update_readme_demo.py) has this run's columns and models
+    from pathlib import Path
+
+    from mmeb.demo.report import overview_cells, readme_table
+
+    readme_header, readme_rows = readme_table((Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8"))
+    header, rows = overview_cells(outcome.board)
+    assert readme_header == header and [r[0] for r in readme_rows] == [r[0] for r in rows]
+
     board = json.loads((outcome.leaderboard_dir / "leaderboard.json").read_text())
     assert "synthetic" in json.dumps(board)
     assert outcome.page.is_file() and trained in outcome.page.read_text()
