@@ -180,3 +180,18 @@ def test_two_configurations_are_two_leaderboard_rows(setup, tmp_path):
     rows = v1["rows"]
     assert len(rows) == 2 and {r["model"] for r in rows} == {"toy/plugin"}
     assert len({r["settings_digest"] for r in rows}) == 2 and all("settings " in r["label"] for r in rows)
+
+
+def test_every_run_setting_is_classified_as_score_changing_or_not():
+    from dataclasses import fields
+
+    from mmeb.evaluation.engine import NOT_SCORE_CHANGING, SCORE_CHANGING
+
+    names = {f.name for f in fields(RunSettings)}
+    assert set(SCORE_CHANGING) | set(NOT_SCORE_CHANGING) == names
+    assert not set(SCORE_CHANGING) & set(NOT_SCORE_CHANGING)
+    changed = RunSettings(ties="v1", similarity="dot", limit=3, bootstrap_resamples=10, bootstrap_seed=1).evaluation_key()
+    assert changed != RunSettings().evaluation_key()
+    # nothing that does not change scores reaches the key
+    fast = RunSettings(batch_size=7, num_workers=0, loader="processes", progress=False, max_batch_tokens=99)
+    assert fast.evaluation_key() == RunSettings().evaluation_key()
