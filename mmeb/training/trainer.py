@@ -33,6 +33,30 @@ class VLM2VecTrainer(SentenceTransformerTrainer):
     def _load_from_checkpoint(self, checkpoint_path: str, model=None) -> None:
         load_trainable(self.model, checkpoint_path)
 
+    def create_accelerator_and_postprocess(self) -> None:
+        super().create_accelerator_and_postprocess()
+        if self.args.fsdp_plugin_args is not None and not self.is_fsdp_enabled:
+            self.is_fsdp_enabled = _fsdp_on_cpu(self.accelerator, self.args.fsdp_plugin_args)
+
+
+def _fsdp_on_cpu(accelerator, plugin_args: dict) -> bool:
+    """Accelerate 1.x picks FSDP only for accelerator devices (``AcceleratorState``: the FSDP branch sits under
+    ``distributed_type in MULTI_GPU/XPU/...``), so a torchrun job on CPUs stays ``MULTI_CPU`` = DDP. FSDP itself
+    (torch ``fully_shard``) runs on gloo; switching the shared state to FSDP before ``prepare`` makes
+    Accelerate shard the model on the CPU mesh exactly as on GPUs."""
+    import torch
+    from accelerate.state import AcceleratorState, PartialState
+    from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
+
+    if accelerator.state.distributed_type != DistributedType.MULTI_CPU:
+        return False
+    plugin = FullyShardedDataParallelPlugin(**plugin_args)
+    AcceleratorState._shared_state["fsdp_plugin"] = plugin
+    # FSDP1 computes on ``torch.device("cpu")`` and refuses a ``device_id`` of "cpu:0", which Accelerate passes
+    for shared in (AcceleratorState._shared_state, PartialState._shared_state):
+        shared.update(distributed_type=DistributedType.FSDP, device=torch.device("cpu"))
+    return True
+
 
 def build_loss(st_model, config: TrainConfig):
     """GradCache or the plain in-batch loss - the same objective, chosen by ``config.gradcache``."""
@@ -82,9 +106,21 @@ def training_arguments(config: TrainConfig, per_device_batch: int):
         ddp_find_unused_parameters=True,  # a text-only chunk leaves the vision tower unused
         ddp_timeout=config.ddp_timeout,
         fsdp=config.fsdp or "",
-        fsdp_config=config.fsdp_config,
+        fsdp_config=_cpu_fsdp_config(config.fsdp_config) if on_cpu and config.fsdp else config.fsdp_config,
         deepspeed=config.deepspeed,
     )
+
+
+def _cpu_fsdp_config(fsdp_config):
+    """FSDP on CPUs: FSDP1 by default - FSDP2 reduce-scatters only the parameters that got a gradient, and a rank
+    whose chunks hold no image leaves the vision tower without one, so the ranks' collectives disagree; FSDP1's
+    flat parameter always reduces whole. No ``sync_module_states`` (Accelerate implements it with an
+    accelerator device; every rank loads the same weights anyway)."""
+    if isinstance(fsdp_config, str):
+        import json
+
+        fsdp_config = json.loads(Path(fsdp_config).read_text())
+    return {"version": 1, **(fsdp_config or {}), "sync_module_states": False}
 
 
 def _validate(config, overrides):
@@ -109,14 +145,18 @@ def _validate(config, overrides):
 
 
 def _check_sharding(config: TrainConfig) -> None:
-    """Accelerate turns FSDP / DeepSpeed on only for accelerator devices; on the CPU it would silently train
-    with plain DDP instead, so asking for them there is refused."""
+    """On the CPU, FSDP runs over gloo in a torchrun job (see ``_fsdp_on_cpu``); one process has nothing to
+    shard and Accelerate would silently train unsharded. DeepSpeed needs accelerator devices."""
     import torch
 
-    if (config.fsdp or config.deepspeed) and not torch.cuda.is_available():
-        which = "fsdp" if config.fsdp else "deepspeed"
-        raise ConfigError(f"{which} needs GPUs (Accelerate runs it only on accelerator devices); on the CPU leave "
-                          f"{which} unset: torchrun processes then train with DDP over gloo")
+    if torch.cuda.is_available():
+        return
+    if config.deepspeed:
+        raise ConfigError("deepspeed needs GPUs (Accelerate runs it only on accelerator devices); on the CPU leave "
+                          "deepspeed unset: torchrun processes then train with DDP over gloo, or set fsdp")
+    if config.fsdp and int(os.environ.get("WORLD_SIZE", "1")) < 2:
+        raise ConfigError("fsdp on the CPU needs several processes: launch with torchrun --nproc_per_node N "
+                          "(N >= 2), or leave fsdp unset")
 
 
 def check(config: "TrainConfig | dict | str | Path", overrides: list[str] | None = None) -> str:
@@ -154,11 +194,24 @@ def train(config: "TrainConfig | dict | str | Path", overrides: list[str] | None
         attach_progress(trainer, displays, enabled=progress, interval=progress_interval)
         result = trainer.train(resume_from_checkpoint=resume)
     out = Path(config.output_dir)
-    if trainer.is_world_process_zero():
-        record = _training_record(config, world_size, per_device, trainer, result)
-        record["effective"]["resumed_from"] = resume
-        export_checkpoint(encoder, out, training=record, data=data.provenance)
+    with _full_parameters(trainer):  # every rank takes part in gathering FSDP shards; rank 0 writes
+        if trainer.is_world_process_zero():
+            record = _training_record(config, world_size, per_device, trainer, result)
+            record["effective"]["resumed_from"] = resume
+            export_checkpoint(encoder, out, training=record, data=data.provenance)
     return out
+
+
+def _full_parameters(trainer):
+    """FSDP1 keeps each rank's shard only; the export needs the whole weights."""
+    from contextlib import nullcontext
+
+    from torch.distributed.fsdp import FullyShardedDataParallel
+
+    wrapped = getattr(trainer, "model_wrapped", None)
+    if isinstance(wrapped, FullyShardedDataParallel):
+        return FullyShardedDataParallel.summon_full_params(wrapped, writeback=False)
+    return nullcontext()
 
 
 def _training_record(config: TrainConfig, world_size: int, per_device: int, trainer, result) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from safetensors.torch import load_file
 
 from mmeb.errors import ConfigError
 from mmeb.training.trainer import check
@@ -42,8 +43,24 @@ def test_two_torchrun_processes_train_as_one_ddp_job(tiny_qwen2vl, train_layout,
     assert ddp["loss_history"][0] == pytest.approx(one["loss_history"][0], rel=1e-5)
 
 
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="the refusal is for machines without a GPU")
-@pytest.mark.parametrize("setting", [{"fsdp": "full_shard auto_wrap"}, {"deepspeed": "zero2.json"}])
-def test_fsdp_and_deepspeed_are_refused_on_the_cpu(tiny_qwen2vl, train_layout, tmp_path, setting):
-    with pytest.raises(ConfigError, match="needs GPUs"):
+@pytest.mark.slow  # two torchrun jobs of two processes each
+def test_fsdp_on_cpu_shards_the_model_and_matches_ddp_first_step(tiny_qwen2vl, train_layout, tmp_path):
+    fsdp = _train(_config(tiny_qwen2vl, train_layout, tmp_path / "fsdp", fsdp="full_shard"), tmp_path, 2)
+    ddp = _train(_config(tiny_qwen2vl, train_layout, tmp_path / "ddp"), tmp_path, 2)
+    assert fsdp["effective"]["distributed_type"].endswith("FSDP"), fsdp["effective"]
+    assert fsdp["effective"]["wrapper"] == "FullyShardedDataParallel", fsdp["effective"]
+    assert fsdp["loss_history"][0] == pytest.approx(ddp["loss_history"][0], rel=1e-5)
+    # the export gathers the shards: the same tensors, of full shape, as the DDP run's export
+    shapes = [{k: t.shape for k, t in load_file(str(tmp_path / run / "model.safetensors")).items()}
+              for run in ("fsdp", "ddp")]
+    assert shapes[0] == shapes[1] and all(0 not in shape for shape in shapes[0].values())
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="the refusals are for machines without a GPU")
+@pytest.mark.parametrize("setting, message", [({"fsdp": "full_shard"}, "several processes"),
+                                              ({"deepspeed": "zero2.json"}, "needs GPUs")])
+def test_one_process_fsdp_and_cpu_deepspeed_are_refused(tiny_qwen2vl, train_layout, tmp_path, setting, message,
+                                                        monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    with pytest.raises(ConfigError, match=message):
         check(_config(tiny_qwen2vl, train_layout, tmp_path / "x", **setting))
