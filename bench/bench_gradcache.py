@@ -14,6 +14,8 @@ the prep thread) and the main thread's time spent getting processed chunks (wait
     # the GPU run (real-size random-weight Qwen2-VL-2B, LoRA, batch 256, GradCache only):
     python bench/bench_gradcache.py --device cuda --preset qwen2vl-2b --lora --bf16 --batch-sizes 256 \
         --modes gradcache --chunk 8 --steps 3 --json-out gpu.json
+    # the chunk from free memory (the first step probes; it is skipped from the median as a warm-up):
+    python bench/bench_gradcache.py --preset tiny-qwen2vl --batch-sizes 32 --chunk auto --steps 5
 """
 
 from __future__ import annotations
@@ -103,7 +105,8 @@ def run_one(args) -> dict:
         get.append(clock["get"])
         kept.append(budget.peak)
     skip = 1 if len(times) > 1 else 0  # the first step warms up
-    result = {"batch": args.batch, "mode": args.mode, "chunk": args.chunk, "loss": float(loss),
+    chosen = getattr(loss_fn, "mini_batch_size", None) if args.mode == "gradcache" else None
+    result = {"batch": args.batch, "mode": args.mode, "chunk": args.chunk, "chunk_used": chosen, "loss": float(loss),
               "chunk_cache_gib": args.chunk_cache_gib,
               "step_s": statistics.median(times[skip:]), "step_times_s": times,
               "processor_s": statistics.median(prep[skip:]), "get_chunk_s": statistics.median(get[skip:]),
@@ -116,6 +119,10 @@ def run_one(args) -> dict:
     return result
 
 
+def _chunk_arg(text: str):
+    return text if text == "auto" else int(text)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cpu")
@@ -125,7 +132,8 @@ def main() -> None:
     p.add_argument("--bf16", action="store_true")
     p.add_argument("--batch-sizes", default="16,32,64,128,256")
     p.add_argument("--modes", default="gradcache,plain")
-    p.add_argument("--chunk", type=int, default=4)
+    p.add_argument("--chunk", type=_chunk_arg, default=4,
+                   help="GradCache chunk size, or auto (from free memory, probed at the first step)")
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--image-size", type=int, default=112)
     p.add_argument("--chunk-cache-gib", type=float, default=8.0,
@@ -161,7 +169,7 @@ def main() -> None:
                 row = {"batch": batch, "mode": mode, "failed": f"timeout {args.timeout}s"}
             rows.append(row)
             mem = row.get("peak_gpu_alloc_mib", row.get("peak_rss_over_setup_mib"))
-            print(f"batch {batch:5d} {mode:9s} " + (f"step {row['step_s']:.3f} s  peak {mem:9.1f} MiB  "
+            print(f"batch {batch:5d} {mode:9s} " + (f"chunk {row.get('chunk_used')}  " if mode == "gradcache" else "") + (f"step {row['step_s']:.3f} s  peak {mem:9.1f} MiB  "
                                                      f"processor {row['processor_s']:.3f} s  "
                                                      f"main thread getting chunks {row['get_chunk_s']:.3f} s  "
                                                      f"kept {row['chunk_cache_peak_mib']:.1f} MiB"

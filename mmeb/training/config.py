@@ -4,13 +4,14 @@ default (the paper's where it has one) and is recorded in the checkpoint's ``mme
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mmeb.errors import ConfigError
 from mmeb.tasks.metadata import MMEB_TRAIN_ID
 
+ChunkSize = Annotated[int, Field(ge=1)] | Literal["auto"]
 Backbone = Literal["auto", "qwen2_vl", "llava_next", "phi3_v"]
 
 
@@ -41,8 +42,9 @@ class TrainConfig(BaseModel):
     # objective
     temperature: float = Field(0.02, gt=0)
     global_batch_size: int = Field(1024, ge=2)
-    query_chunk_size: int = Field(4, ge=1)
-    target_chunk_size: int = Field(4, ge=1)
+    # GradCache chunks; "auto": the largest that fits free memory, probed at the first step (autochunk.py)
+    query_chunk_size: ChunkSize = 4
+    target_chunk_size: ChunkSize = 4
     gradcache: bool = True
     # host RAM (GiB, per process and batch) that keeps each chunk's processed CPU tensors between the two
     # GradCache passes, so the processor runs once per chunk; chunks past it are processed again.
@@ -88,6 +90,9 @@ class TrainConfig(BaseModel):
     def _check(self) -> "TrainConfig":
         if self.dora and not self.lora:
             raise ValueError("dora: true needs lora: true (DoRA is a LoRA variant)")
+        if self.auto_chunk and self.gradcache and (self.fsdp or self.deepspeed):
+            raise ValueError("chunk size auto probes the unwrapped model, which FSDP / DeepSpeed shard; "
+                             "set query_chunk_size and target_chunk_size to numbers")
         return self
 
     @property
@@ -95,10 +100,16 @@ class TrainConfig(BaseModel):
         return dict(self.subsets) if isinstance(self.subsets, dict) else {s: 1.0 for s in self.subsets}
 
     @property
-    def chunk_size(self) -> int:
+    def auto_chunk(self) -> bool:
+        return "auto" in (self.query_chunk_size, self.target_chunk_size)
+
+    @property
+    def chunk_size(self) -> int | None:
         """sentence-transformers' cached loss takes one mini-batch size for every column: the smaller
-        of the two is used, so peak memory stays within both settings (recorded as effective_chunk_size)."""
-        return min(self.query_chunk_size, self.target_chunk_size)
+        of the two is used, so peak memory stays within both settings (recorded as effective_chunk_size).
+        With ``auto`` on one side: the fixed side (a cap for the probe), None when both are auto."""
+        fixed = [s for s in (self.query_chunk_size, self.target_chunk_size) if s != "auto"]
+        return min(fixed) if fixed else None
 
     def per_device_batch_size(self, world_size: int) -> int:
         if self.global_batch_size % world_size:
@@ -107,7 +118,7 @@ class TrainConfig(BaseModel):
         per_device = self.global_batch_size // world_size
         if self.gradcache:
             for name in ("query_chunk_size", "target_chunk_size"):
-                if per_device % getattr(self, name):
+                if getattr(self, name) != "auto" and per_device % getattr(self, name):
                     raise ConfigError(
                         f"the per-device batch {per_device} (global_batch_size {self.global_batch_size} / "
                         f"{world_size} processes) is not divisible by {name} {getattr(self, name)}; "

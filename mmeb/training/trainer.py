@@ -68,6 +68,10 @@ def build_loss(st_model, config: TrainConfig):
     # one process: nothing to gather (the loss is identical); several: negatives from every rank
     gather = int(os.environ.get("WORLD_SIZE", "1")) > 1
     common = dict(scale=1.0 / config.temperature, similarity_fct=masked_dot, gather_across_devices=gather)
+    if config.gradcache and config.auto_chunk:
+        from mmeb.training.autochunk import AutoChunkCachedLoss
+
+        return AutoChunkCachedLoss(st_model, cap=config.chunk_size, **common)
     if config.gradcache:
         return CachedMultipleNegativesRankingLoss(st_model, mini_batch_size=config.chunk_size, **common)
     return MultipleNegativesRankingLoss(st_model, **common)
@@ -179,8 +183,8 @@ def train(config: "TrainConfig | dict | str | Path", overrides: list[str] | None
 
     st_model, encoder = build_st_model(config, backbone)
     loss = build_loss(st_model, config)
-    logger.info("VLM2Vec training: %s, %d process(es) x %d rows, GradCache %s (chunk %d), tau %.3g, resume %s",
-                backbone, world_size, per_device, "on" if config.gradcache else "off", config.chunk_size,
+    logger.info("VLM2Vec training: %s, %d process(es) x %d rows, GradCache %s (chunk %s), tau %.3g, resume %s",
+                backbone, world_size, per_device, "on" if config.gradcache else "off", config.chunk_size or "auto",
                 config.temperature, resume)
     from mmeb.training.collate import VLM2VecCollator
 
@@ -197,6 +201,8 @@ def train(config: "TrainConfig | dict | str | Path", overrides: list[str] | None
     with _full_parameters(trainer):  # every rank takes part in gathering FSDP shards; rank 0 writes
         if trainer.is_world_process_zero():
             record = _training_record(config, world_size, per_device, trainer, result)
+            if config.gradcache:  # the chunk actually used ("auto" resolves at the first step)
+                record["effective"]["gradcache_chunk_size"] = loss.mini_batch_size
             record["effective"]["resumed_from"] = resume
             export_checkpoint(encoder, out, training=record, data=data.provenance)
     return out
