@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-PERCENT_UNIT = "%"
 _ONE_DECIMAL = Decimal("0.1")
 
 

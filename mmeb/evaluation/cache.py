@@ -103,11 +103,6 @@ class EmbeddingCache:
                     index[key] = (shard, row)
         return index
 
-    def refresh(self) -> None:
-        self._index = None
-        self._manifests.clear()
-        self._checked.clear()
-
     def _reject(self, shard: str, why: str) -> None:
         log.warning("embedding cache %s: shard %s ignored and removed (%s); its vectors are encoded again",
                     self.directory, shard, why)

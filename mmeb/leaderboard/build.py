@@ -14,8 +14,6 @@ from mmeb.leaderboard.render_html import render_html
 from mmeb.leaderboard.render_md import render_markdown
 from mmeb.leaderboard.validate import load_valid
 
-OUTPUT_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "index.html")
-
 
 @dataclass
 class Leaderboard:

@@ -18,10 +18,6 @@ from pathlib import Path
 ROWS_DIR = Path(__file__).resolve().parent / "rows"
 
 
-def published_dir() -> Path:
-    return ROWS_DIR
-
-
 def write_all(out_dir: str | Path, v2_scores: str | Path | None, v2_tasks: str | Path | None) -> list[Path]:
     """Write the V1 rows, and the V2 rows when their transcriptions are given."""
     from mmeb.leaderboard.published.v1 import write_published
