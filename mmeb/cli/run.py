@@ -32,7 +32,8 @@ def register(subparsers) -> None:
     p.add_argument("--num-workers", type=int, default=min(8, os.cpu_count() or 1),
                    help="workers that decode images and preprocess (0 = in the main thread)")
     p.add_argument("--loader", choices=["threads", "processes"], default="threads",
-                   help="workers are threads of this process (default) or DataLoader worker processes")
+                   help="workers are threads of this process (default) or one pool of worker processes for the "
+                        "whole run (no shared GIL: scales on many cores)")
     p.add_argument("--max-batch-tokens", type=int, default=None, metavar="N",
                    help="batches capped by image + text tokens (size-sorted) instead of --batch-size items (VLMs)")
     p.add_argument("--preprocess", choices=["reference", "device"], default="reference",

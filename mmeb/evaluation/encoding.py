@@ -13,8 +13,11 @@ Where the decoding and preprocessing run (``EncodeOptions.loader``):
   across role and task boundaries. PIL decoding and resizing and the torch ops of the processors release
   the GIL, nothing is pickled, and a prepared batch is handed over by reference (pinned off the main thread
   for a GPU). ``prepare`` must be thread-safe.
-* ``"processes"`` - DataLoader worker processes per role (a fork of this process each time; batches cross
-  process boundaries through shared memory).
+* ``"processes"`` - one pool of worker processes for the whole run (forked once, when the encoder starts,
+  so they inherit the model's ``prepare``), fed by the same continuous queue: a batch travels as its items
+  and the image bytes read while planning, and comes back through shared memory. No GIL is shared between
+  workers, so this is the setting that scales past a few workers on a many-core machine. Where ``fork`` does
+  not exist (Windows), DataLoader worker processes per role.
 
 Two ways to call a model (see also :mod:`mmeb.evaluation.engine`):
 
@@ -32,9 +35,11 @@ from __future__ import annotations
 import collections
 import hashlib
 import io
+import multiprocessing
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
 
@@ -47,7 +52,7 @@ from mmeb.errors import DataError, MMEBError, ModelOutputError
 from mmeb.evaluation import distributed
 from mmeb.evaluation.cache import EmbeddingCache
 from mmeb.evaluation.image_identity import ImageIdentity
-from mmeb.evaluation.planning import RolePlan, plan_batches, plan_role, read_image
+from mmeb.evaluation.planning import RolePlan, media_paths, plan_batches, plan_role, read_image
 from mmeb.evaluation.progress import role_noun
 from mmeb.models.protocol import ModelInput
 
@@ -211,6 +216,36 @@ def _pinned(prepared):
 
 
 
+_PROCESS_PREPARE: Callable | None = None  # the model's prepare, in a pool worker process (set before the fork)
+
+
+def _process_init(prepare: Callable | None) -> None:
+    """Runs once in each pool worker process: one intra-op thread, as DataLoader workers have."""
+    global _PROCESS_PREPARE
+    _PROCESS_PREPARE = prepare
+    torch.set_num_threads(1)
+
+
+def _process_batch(dataset: "_RoleDataset"):
+    """One batch in a pool worker process: ``dataset`` holds just the batch's items (rows 0..n-1)."""
+    return _Collate(_PROCESS_PREPARE, dataset.task_name, dataset.role)([dataset[i] for i in range(len(dataset))])
+
+
+def _batch_dataset(job: "RoleJob", plan: RolePlan, batch: list[int]) -> _RoleDataset:
+    """What a worker process needs for one batch: its items, their image facts and the bytes read while
+    planning; the image store only when some bytes were not held (it is read again there)."""
+    items = [job.items[i] for i in batch]
+    paths = {path for item in items for path in media_paths(item)}
+    held = {path: plan.held[path] for path in paths if path in plan.held}
+    facts = {path: plan.facts[path] for path in paths if path in plan.facts}
+    sub = RolePlan(keys=[], cached={}, batches=[], same={}, facts=facts, held=held)
+    return _RoleDataset(items, job.images if len(held) < len(paths) else None, sub, job.task_name, job.role)
+
+
+def _fork_available() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def to_embedding_matrix(output: Any, n_inputs: int, task_name: str, role: str) -> torch.Tensor:
     """Check one model call's output and return it as a float32 CPU tensor [n_inputs, dim]."""
     where = f"task {task_name}, role {role}"
@@ -266,18 +301,41 @@ class Encoder:
         self.stats = EncodeStats()
         workers = max(0, options.num_workers)
         self._threads = workers > 0 and options.loader == "threads"
+        self._processes = workers > 0 and options.loader == "processes" and _fork_available()
         self._depth = 2 * workers
         self._cache_lock = threading.Lock()
         self._queue_lock = threading.RLock()  # guards _queue and _inflight (the planner tops up too)
         self._queue: collections.deque[RoleJob] = collections.deque()
         self._inflight: collections.deque[tuple[RoleJob, Future]] = collections.deque()
+        self._pool: ThreadPoolExecutor | ProcessPoolExecutor | None = None
+        if self._processes:
+            self._pool = self._start_processes()  # before this encoder starts any thread of its own
+        elif self._threads:
+            # one intra-op thread per worker, as worker processes have: torch ops in the processors would
+            # otherwise each start a full OpenMP team and take the cores the forward pass needs
+            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="mmeb-prepare",
+                                            initializer=torch.set_num_threads, initargs=(1,))
         self._planner = ThreadPoolExecutor(1, thread_name_prefix="mmeb-plan") if workers else None
         self._readers = ThreadPoolExecutor(workers, thread_name_prefix="mmeb-read") if workers else None
-        # one intra-op thread per worker, as DataLoader worker processes have: torch ops in the processors
-        # would otherwise each start a full OpenMP team and take the cores the forward pass needs
-        self._pool = (ThreadPoolExecutor(workers, thread_name_prefix="mmeb-prepare",
-                                         initializer=torch.set_num_threads, initargs=(1,))
-                      if self._threads else None)
+
+    def _start_processes(self) -> ProcessPoolExecutor:
+        """Fork the worker processes now: they inherit the model's prepare (never pickled); one intra-op
+        thread each."""
+        pool = ProcessPoolExecutor(self.options.num_workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_process_init, initargs=(self.model.prepare if self.fast else None,))
+        pool.submit(int).result()  # a fork-context pool starts all its workers on the first call
+        return pool
+
+    def _restart_processes(self, failed: RoleJob) -> None:
+        """A worker process died (the pool is broken): start a new pool; the batches other roles had in
+        flight are prepared again there. ``failed``'s own batches are dropped by ``discard``."""
+        with self._queue_lock:
+            broken, self._pool = self._pool, self._start_processes()
+            for owner, _ in self._inflight:
+                if owner is not failed:
+                    owner.submitted -= 1
+            self._inflight = collections.deque((o, f) for o, f in self._inflight if o is failed)
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> "Encoder":
         return self
@@ -338,8 +396,10 @@ class Encoder:
                 if job.failed:
                     continue
                 while job.submitted < len(job.local) and len(self._inflight) < self._depth:
+                    batch = job.local[job.submitted]
                     try:
-                        future = self._pool.submit(self._prepare, job, job.local[job.submitted])
+                        future = (self._pool.submit(_process_batch, _batch_dataset(job, job.planned.result(), batch))
+                                  if self._processes else self._pool.submit(self._prepare, job, batch))
                     except RuntimeError:  # the pool is shut down (the run is ending)
                         return
                     self._inflight.append((job, future))
@@ -347,12 +407,23 @@ class Encoder:
 
     def _batches(self, job: RoleJob, plan: RolePlan):
         if self._pool is not None:
-            for _ in job.local:
+            for batch in job.local:
                 self._top_up()
                 with self._queue_lock:
                     owner, future = self._inflight.popleft()
                 assert owner is job, "roles must be encoded in submission order"
-                yield future.result()
+                if not self._processes:
+                    yield future.result()
+                    continue
+                try:
+                    _, payload = future.result()
+                except BrokenProcessPool as exc:
+                    self._restart_processes(job)
+                    raise MMEBError(f"task {job.task_name}, {job.role}s: a worker process died while preparing a "
+                                    "batch (killed for memory?); run again with fewer --num-workers or with "
+                                    "--loader threads") from exc
+                prepared = (batch, payload)  # the worker numbered the batch's rows 0..n-1
+                yield _pinned(prepared) if self.options.device.type == "cuda" else prepared
             return
         dataset = _RoleDataset(job.items, job.images, plan, job.task_name, job.role)
         collate = _Collate(self.model.prepare if self.fast else None, job.task_name, job.role)

@@ -15,7 +15,7 @@ also uses these optional members when a model has them:
   model part of the scoring key and the embedding cache's identity;
 * ``to(device)`` - called once before encoding;
 * the **fast path** ``prepare(inputs, *, task_name, role) -> batch`` + ``embed(batch) -> tensor [n, dim]``:
-  ``prepare`` must be CPU-only and thread-safe (it runs on the loader's thread pool, or in DataLoader
+  ``prepare`` must be CPU-only and thread-safe (it runs on the loader's thread pool, or in the run's
   worker processes with ``loader="processes"``: tokenising and image preprocessing overlap the forward
   pass); ``embed`` runs in the main process on the device.
   ``encode(inputs)`` must equal ``embed(prepare(inputs))``; pass ``fast_path=False`` to force ``encode``.

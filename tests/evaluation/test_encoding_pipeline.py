@@ -4,7 +4,8 @@ token-budget batches."""
 
 from __future__ import annotations
 
-import threading
+import os
+import time
 import zipfile
 from collections import Counter
 
@@ -46,10 +47,11 @@ def _reset_counts():
     CountingZipStore.reads = Counter()
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_each_image_is_read_once_and_a_warm_rerun_reads_none(tmp_path, workers):
+@pytest.mark.parametrize("workers,loader", [(0, "threads"), (2, "threads"), (2, "processes")])
+def test_each_image_is_read_once_and_a_warm_rerun_reads_none(tmp_path, workers, loader):
     task = zip_task(tmp_path, "ZipTies", tie_rows(), TIE_IMAGES)
-    settings = dict(cache_dir=str(tmp_path / "cache"), num_workers=workers, batch_size=2, progress=False)
+    settings = dict(cache_dir=str(tmp_path / "cache"), num_workers=workers, batch_size=2, loader=loader,
+                    progress=False)
     (cold,) = evaluate(FastPathModel(), [task], **settings)
     used = Counter()  # an image used by both roles is read once per role
     for role_items in ([r.query for r in tie_rows()], [c for r in tie_rows() for c in r.candidates]):
@@ -86,45 +88,75 @@ def test_the_same_picture_under_two_paths_is_the_same_content(tmp_path):
 
 
 class OrderedModel(FastPathModel):
-    """Blocks the embed of each role's last batch until a batch of a later role is being prepared."""
+    """Blocks the embed of each role's last batch until a batch of a later role is being prepared. The
+    prepare side leaves a marker file per role (it may run in a worker process), the embed side polls."""
 
-    def __init__(self):
+    def __init__(self, markers):
         super().__init__()
-        self.changed = threading.Condition()
-        self.prepared: list[tuple] = []  # roles in the order their first prepare started
+        self.markers = markers
         self.waited: list[bool] = []
         self.role_sizes: dict[tuple, int] = {}
         self.embedded: Counter = Counter()
+        self.finished: set[str] = set()
+        self.pids: set[int] = set()
 
     def prepare(self, inputs, *, task_name, role):
-        with self.changed:
-            if (task_name, role) not in self.prepared:
-                self.prepared.append((task_name, role))
-            self.changed.notify_all()
+        (self.markers / f"{task_name}.{role}").touch()
         batch = super().prepare(inputs, task_name=task_name, role=role)
-        batch["role"] = (task_name, role)
+        batch["role"], batch["pid"] = (task_name, role), os.getpid()
         return batch
 
     def embed(self, batch):
         role = batch["role"]
+        self.pids.add(batch["pid"])
         self.embedded[role] += len(batch["vectors"])
         if self.embedded[role] == self.role_sizes.get(role):  # this role's last batch
-            with self.changed:
-                later = lambda: len(self.prepared) > self.prepared.index(role) + 1  # noqa: E731
-                self.waited.append(self.changed.wait_for(later, timeout=20))
+            name = f"{role[0]}.{role[1]}"
+            self.finished.add(name)
+            deadline = time.monotonic() + 20
+            while not {p.name for p in self.markers.iterdir()} - self.finished and time.monotonic() < deadline:
+                time.sleep(0.005)
+            self.waited.append(bool({p.name for p in self.markers.iterdir()} - self.finished))
         return super().embed({"vectors": batch["vectors"]})
 
 
-def test_the_next_roles_and_tasks_batches_are_prepared_while_the_current_one_finishes():
+@pytest.mark.parametrize("loader", ["threads", "processes"])
+def test_the_next_roles_and_tasks_batches_are_prepared_while_the_current_one_finishes(tmp_path, loader):
     rows = tie_rows()
     tasks = [make_task("First", rows, TIE_IMAGES), make_task("Second", rows, TIE_IMAGES)]
-    model = OrderedModel()
+    model = OrderedModel(tmp_path)
     n_queries = len({r.query.key for r in rows})
     n_candidates = len({c.key for r in rows for c in r.candidates})
     model.role_sizes = {(t, "query"): n_queries for t in ("First", "Second")}
     model.role_sizes[("First", "candidate")] = n_candidates  # the last role of the run has no successor
-    evaluate(model, tasks, num_workers=2, batch_size=2, progress=False)
+    evaluate(model, tasks, num_workers=2, batch_size=2, loader=loader, progress=False)
     assert model.waited == [True, True, True]  # query -> candidate, and First -> Second
+    if loader == "processes":  # one pool of worker processes for the whole run, not a fork per role
+        assert os.getpid() not in model.pids and len(model.pids) <= 2
+
+
+class DiesOnFirstTask(FastPathModel):
+    """prepare() kills its worker process on the first task (as the kernel's OOM killer would)."""
+
+    def prepare(self, inputs, *, task_name, role):
+        if task_name == "First" and os.getpid() != self.parent:
+            os._exit(1)
+        return super().prepare(inputs, task_name=task_name, role=role)
+
+
+def test_a_dead_worker_process_fails_its_task_in_one_line_and_the_next_task_runs():
+    from mmeb.evaluation import run_evaluation
+    from mmeb.evaluation.engine import RunSettings
+
+    rows = tie_rows()
+    tasks = [make_task("First", rows, TIE_IMAGES), make_task("Second", rows, TIE_IMAGES)]
+    model = DiesOnFirstTask()
+    model.parent = os.getpid()
+    report = run_evaluation(model, tasks, RunSettings(num_workers=2, batch_size=1, loader="processes",
+                                                      progress=False))
+    assert "worker process died" in report.failures["First"] and "--num-workers" in report.failures["First"]
+    (alone,) = evaluate(FastPathModel(), [tasks[1]], num_workers=0, progress=False)
+    assert [r.task_name for r in report.results] == ["Second"] and report.results[0].scores == alone.scores
 
 
 def test_token_budget_batches_stay_within_the_budget_and_give_identical_results(tie_task):
@@ -167,13 +199,15 @@ class FailsOnFirstTask(FastPathModel):
         return super().embed({"vectors": batch["vectors"]})
 
 
-def test_a_task_failing_mid_pipeline_leaves_the_next_task_intact():
+@pytest.mark.parametrize("loader", ["threads", "processes"])
+def test_a_task_failing_mid_pipeline_leaves_the_next_task_intact(loader):
     from mmeb.evaluation import run_evaluation
     from mmeb.evaluation.engine import RunSettings
 
     rows = tie_rows()
     tasks = [make_task("First", rows, TIE_IMAGES), make_task("Second", rows, TIE_IMAGES)]
-    report = run_evaluation(FailsOnFirstTask(), tasks, RunSettings(num_workers=2, batch_size=1, progress=False))
+    report = run_evaluation(FailsOnFirstTask(), tasks, RunSettings(num_workers=2, batch_size=1, loader=loader,
+                                                                   progress=False))
     assert "device lost" in report.failures["First"]
     (alone,) = evaluate(FastPathModel(), [tasks[1]], num_workers=0, progress=False)
     assert [r.task_name for r in report.results] == ["Second"] and report.results[0].scores == alone.scores
