@@ -2,7 +2,8 @@
 
 * ``prepare_overhead``: CPU seconds per image of the engine's prepare path on one thread (read + sha256 +
   header while planning, decode, ``model.prepare`` of each batch) / CPU seconds per image of the unavoidable
-  work on the same thread (decode + the model's own image processor on the same batches). Thread CPU time, one
+  work on the same thread (decode + the recipe's processor call on the same batches: a two-tower model's image
+  processor per batch, a VLM's processor per item on its text and image). Thread CPU time, one
   intra-op thread: the cost on one core, insensitive to other processes sharing the machine.
 * ``worker_scaling``: images/s of the engine's pipeline (planning + prepare on the worker pool, the model's
   ``embed`` replaced by a no-op) with W workers / (W x images/s with one worker); wall time, best of rounds.
@@ -17,6 +18,7 @@ import io
 import json
 import os
 import time
+from typing import Callable
 
 import torch
 
@@ -44,14 +46,32 @@ def _decode(blob: bytes):
     return image
 
 
+def _reference_call(model) -> Callable[[list, list[str]], None]:
+    """The recipe's own processor call on a batch of decoded images: a two-tower model's image processor on
+    the batch; a VLM's processor once per item on its text with one image token, as the official collators
+    call it (the VLM's prompt tokens - the image's expanded tokens included - come out of that same call)."""
+    from mmeb.models.vlm import IMAGE_TOKENS
+
+    backbone = getattr(getattr(model, "inputs", None), "backbone", None)
+    if backbone in IMAGE_TOKENS:
+        token, processor = IMAGE_TOKENS[backbone], model.processor
+
+        def per_item(decoded, texts):
+            for image, text in zip(decoded, texts):
+                processor(text=[f"{token}\n{text}"], images=[image], return_tensors="pt")
+        return per_item
+    image_processor = model.processor.image_processor
+    return lambda decoded, texts: image_processor(images=decoded, return_tensors="pt")
+
+
 def _unavoidable(model, items, images, batch_size: int) -> float:
-    """Decode + the model's image processor on the same batches, thread CPU seconds (bytes already in memory)."""
+    """Decode + the recipe's processor call on the same batches, thread CPU seconds (bytes already in memory)."""
     blobs = [images.read_bytes(item.image_path) for item in items]
-    processor = model.processor.image_processor
+    texts = [f"{item.instruction} {item.text}".strip() for item in items]
+    call = _reference_call(model)
     begun = time.thread_time()
     for start in range(0, len(blobs), batch_size):
-        decoded = [_decode(blob) for blob in blobs[start:start + batch_size]]
-        processor(images=decoded, return_tensors="pt")
+        call([_decode(blob) for blob in blobs[start:start + batch_size]], texts[start:start + batch_size])
     return time.thread_time() - begun
 
 
