@@ -23,6 +23,12 @@ class TaskInfo:
     n_queries: int | None = None
     n_candidates: int | None = None
     dataset_id: str | None = None
+    #: (data version, query count) where a version of the data differs from n_queries (MMEB-V2 MomentSeeker)
+    version_n_queries: tuple[tuple[str, int], ...] = ()
+
+    def n_queries_for(self, version: str | None) -> int | None:
+        """The full query count in a data version (None or an unlisted version: ``n_queries``)."""
+        return dict(self.version_n_queries).get(version or "", self.n_queries)
 
     @classmethod
     def from_metadata(cls, meta) -> "TaskInfo":
@@ -31,7 +37,8 @@ class TaskInfo:
             return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
         return cls(name=meta.name, benchmark=meta.benchmark, meta_task=get("meta_task"), split=get("split"),
                    modality=get("modality"), group=get("group"), main_metric=get("main_metric") or "hit@1",
-                   n_queries=get("n_queries"), n_candidates=get("n_candidates"), dataset_id=get("dataset_id"))
+                   n_queries=get("n_queries"), n_candidates=get("n_candidates"), dataset_id=get("dataset_id"),
+                   version_n_queries=tuple(sorted((getattr(meta, "version_n_queries", None) or {}).items())))
 
 
 class Catalog:

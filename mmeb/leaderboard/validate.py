@@ -65,8 +65,10 @@ def _check_task(path: Path, r: TaskResult, catalog: Catalog, trusted: bool) -> I
     if limit:
         yield Problem(path, f"is a --limit {limit} run ({r.n_queries} of {meta.n_queries} queries)",
                       "evaluate the full test set (no --limit) before submitting", unofficial=True)
-    elif r.n_queries != meta.n_queries:
-        yield Problem(path, f"n_queries is {r.n_queries} but task {r.task_name} has {meta.n_queries} queries "
+    elif r.n_queries != meta.n_queries_for(r.dataset.version):
+        version = f" in data version {r.dataset.version}" if r.dataset.version else ""
+        yield Problem(path, f"n_queries is {r.n_queries} but task {r.task_name} has "
+                            f"{meta.n_queries_for(r.dataset.version)} queries{version} "
                             f"(data from {r.dataset.source or r.dataset.id})",
                       f"evaluate on the official {meta.dataset_id or 'test'} data, not a subset or local sample",
                       unofficial=True)

@@ -146,3 +146,24 @@ def test_published_v2_rows_carry_model_sizes(v2, tmp_path):
     sizes = {r["model"]: r["size_b"] for r in _board(tmp_path)["rows"]}
     assert sizes["VLM2Vec-V2.0-Qwen2VL-2B"] == 2.0 and sizes["gme-Qwen2-VL-7B-Instruct"] == 7.0
     assert sizes["colpali-v1.3"] == 3.0
+
+
+def test_a_full_v2_0_0_momentseeker_run_is_official(results_dir):
+    """v2.0.0 (the paper's benchmark) reads the 1,800-query MomentSeeker; v2.0.1 and later the 1,602-query
+    one (spec section 8): each count is the full task for its own data version."""
+    from mmeb.leaderboard.validate import validate_results
+    from mmeb.leaderboard.load import read_results
+
+    info = next(t for t in v2_catalog().tasks("MMEB-V2") if t.name == "MomentSeeker")
+    folder = results_dir / "org__v2" / "r1" / "MMEB-V2"
+    folder.mkdir(parents=True)
+    for version, n, ok in (("v2.0.0", 1800, True), ("v2.1", 1602, True), ("v2.1", 1800, False),
+                           ("v2.0.0", 1602, False)):
+        r = _v2_result(info).model_copy(update={"n_queries": n})
+        r = r.model_copy(update={"dataset": r.dataset.model_copy(update={"version": version})})
+        path = folder / "MomentSeeker.json"
+        path.write_text(r.model_dump_json(exclude_none=True))
+        problems = validate_results(read_results(path))
+        assert (problems == []) is ok, (version, n, [str(p) for p in problems])
+        if not ok:
+            assert f"has {1800 if n == 1602 else 1602} queries" in problems[0].what and version in problems[0].what

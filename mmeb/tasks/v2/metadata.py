@@ -49,6 +49,8 @@ class V2TaskMetadata(BaseModel):
     query_instructions: dict[str, str] = Field(default_factory=dict)
     target_instruction: str
     n_queries: int = Field(gt=0)  # current Hub data (v2.0.1 and later)
+    #: data version -> query count where an older version differs (MomentSeeker v2.0.0: 1800)
+    version_n_queries: dict[str, int] = Field(default_factory=dict)
     n_candidates: int | None = None  # per query (local) or pool size (global) where known
     dataset_id: str
     dataset_config: str | None = None  # None = the default config (data/ in the repo)
@@ -68,3 +70,7 @@ class V2TaskMetadata(BaseModel):
     def repo_for(self, version: str) -> str:
         """The annotation repo this task reads for a data version."""
         return self.version_repos.get(version, self.dataset_id)
+
+    def n_queries_for(self, version: str | None) -> int:
+        """The full query count of this task in a data version (None: the default, current data)."""
+        return self.version_n_queries.get(version or DEFAULT_DATA_VERSION, self.n_queries)

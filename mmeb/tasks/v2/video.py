@@ -184,6 +184,7 @@ class MomentSeeker(V2Task):
     metadata = _mret("MomentSeeker", "momentseeker", "", 1602, ("video_mret/MomentSeeker",),
                      query_modality="text | image+text | video+text", target_instruction=CLIP_TARGET,
                      num_frames=None, version_repos={"v2.0.0": "VLM2Vec/MomentSeeker_1k8"},
+                     version_n_queries={"v2.0.0": 1800},
                      query_instructions=MOMENTSEEKER_INSTRUCTIONS,
                      description="MomentSeeker: a text (with an image or a video segment) against its clips, "
                                  "every positive clip counts; clips use every stored frame (at most 8). "
