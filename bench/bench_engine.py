@@ -180,7 +180,8 @@ def prepare_cost_figures(model, work_dir: Path, args) -> dict:
         return {"prepare_overhead": None, "worker_scaling": None}
     data_dir = write_workload(work_dir / "prepare-images", args.prepare_images, 2, 2, seed=1)
     task, items, images = image_items(str(data_dir), limit=args.prepare_images)
-    batch, workers = min(args.batch_size, 16), max(1, args.num_workers)
+    workers = max(1, args.num_workers)
+    batch = min(args.batch_size, 16, max(1, args.prepare_images // (4 * workers)))  # >= 4 batches per worker
     scaling = {loader: worker_scaling(model, items, images, task, workers, batch, loader=loader)
                for loader in ("threads", "processes")}
     return {**prepare_overhead(model, items, images, task, batch), **scaling[RunSettings.loader],

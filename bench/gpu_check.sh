@@ -51,7 +51,7 @@ engine() {  # engine <step> <preset> <queries> <batch> <name> [extra flags]
   local id=$1 preset=$2 nq=$3 batch=$4 name=$5; shift 5
   step "$id. engine bench: $preset, $nq queries/task"
   timeout "${ENGINE_TIMEOUT:-150}" python bench/bench_engine.py --preset "$preset" --device "$DEV" --n-queries "$nq" \
-    --batch-size "$batch" --num-workers "$WORKERS" --no-compare-loader --work-dir "$WORK/engine-$name" \
+    --batch-size "$batch" --num-workers "$WORKERS" --no-compare-loader --prepare-images 128 --work-dir "$WORK/engine-$name" \
     --json-out "$OUT/bench_engine_$name.json" "$@" 2>&1 | tail -32 | tee "$OUT/bench_engine_$name.txt"
 }
 want 2a && engine 2a "$CLIP" "$NQ_CLIP" 128 clip
