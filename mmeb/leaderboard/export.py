@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from mmeb.errors import MMEBError
-from mmeb.leaderboard.identity import benchmark_of
+from mmeb.leaderboard.identity import benchmark_of, row_identity
 from mmeb.results.schema import TaskResult
 
 METADATA_KEYS = ("model_name", "model_backbone", "model_size", "embedding_dimension", "max_length_tokens",
@@ -134,6 +134,16 @@ def _chosen(results_dir: str | Path, model: str, revision: str | None, tie_rule:
     if len(revisions) > 1:
         raise MMEBError(f"model {model!r} has results for several revisions {sorted(map(str, revisions))}; "
                         f"pick one with --revision")
+    # one exported file is one leaderboard row: results of other settings or data versions are other rows
+    rows: dict[tuple, set[str]] = {}
+    for p, r in chosen:
+        rows.setdefault(row_identity(r)[4:], set()).add(str(p.parent))
+    if len(rows) > 1:
+        where = "; ".join(f"{', '.join(sorted(folders))} (data version {version or 'default'}, settings "
+                          f"{(config or 'default')[:8]})" for (version, config), folders in rows.items())
+        raise MMEBError(f"model {model!r} has results of {len(rows)} configurations or data versions under "
+                        f"{results_dir}, which are different leaderboard rows: {where}; pass the folder of one "
+                        f"of them as --results-dir")
     return chosen, report.results
 
 

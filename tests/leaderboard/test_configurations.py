@@ -38,3 +38,20 @@ def test_one_configuration_keeps_a_plain_label(results_dir, tmp_path):
     build_leaderboard(results_dir, tmp_path, published=False)
     rows = json.loads((tmp_path / "leaderboard.json").read_text())["benchmarks"][0]["rows"]
     assert len(rows) == 1 and rows[0]["label"] == "org/m (abc123)" and rows[0]["settings_digest"]
+
+
+def test_export_refuses_to_mix_two_configurations(results_dir):
+    import pytest
+
+    from mmeb.errors import MMEBError
+    from mmeb.leaderboard.export import export_mmeb_leaderboard
+
+    for task in TASK_NAMES[:3]:
+        write_result(results_dir / "a", _with_key(task, 0.5, {"resolution": 336}))
+        write_result(results_dir / "b", _with_key(task, 0.9, {"resolution": 1344}))
+    with pytest.raises(MMEBError) as err:  # never one file with a score of either row per task
+        export_mmeb_leaderboard(results_dir, "org/m")
+    message = str(err.value)
+    assert "configurations" in message and str(results_dir / "a") in message and str(results_dir / "b") in message
+    one = export_mmeb_leaderboard(results_dir / "b", "org/m")  # one configuration: exported as before
+    assert one["metrics"]["image"]["ImageNet-1K"]["hit@1"] == 0.9
