@@ -11,8 +11,9 @@ archive (path in the repo)                             unpacks to (relative to t
 =====================================================  =========================================================
 
 A mirror may hold the archives, the extracted folders, or both. An archive whose folder is missing is extracted
-once, next to it (a ``.mmeb-extracted-<name>`` marker records completion); members that would land outside the
-target are refused.
+once, next to it (a ``.mmeb-extracted-<name>`` marker records completion, a ``.mmeb-extracting-<name>`` marker
+left behind by an extraction that stopped half-way makes the next run extract again); members that would land
+outside the target are refused.
 """
 
 from __future__ import annotations
@@ -81,9 +82,17 @@ class _Concatenated(io.RawIOBase):
         super().close()
 
 
-def _present(root: Path, family: str) -> bool:
-    """Extracted by mmeb (the marker), or by hand: the folder holds something besides the archive itself."""
+def _in_progress(root: Path, family: str) -> Path:
+    """Present while mmeb extracts ``family``: a folder left with it was cut short and is extracted again."""
+    return root / ARCHIVES[family].target / f".mmeb-extracting-{family}"
+
+
+def is_extracted(root: Path, family: str) -> bool:
+    """Extracted by mmeb (the marker), or by hand: the folder holds something besides the archive itself;
+    never a folder whose extraction by mmeb stopped half-way."""
     archive = ARCHIVES[family]
+    if _in_progress(root, family).exists():
+        return False
     if (root / archive.target / f".mmeb-extracted-{family}").is_file():
         return True
     folder = extracted_folder(root, family)
@@ -96,7 +105,7 @@ def ensure_extracted(root: Path, family: str) -> bool:
     Returns True when the folder exists afterwards. Processes that start together (torchrun ranks) take turns
     on a lock file; the later ones find the folder extracted."""
     archive = ARCHIVES[family]
-    if _present(root, family):
+    if is_extracted(root, family):
         return True
     parts = [root / p for p in archive.parts]
     if not all(p.is_file() for p in parts):
@@ -110,9 +119,11 @@ def ensure_extracted(root: Path, family: str) -> bool:
             fcntl.flock(lock, fcntl.LOCK_EX)
         except ImportError:  # no flock (Windows): one process at a time is the user's job
             pass
-        if _present(root, family):
+        if is_extracted(root, family):
             return True
+        _in_progress(root, family).write_text("extraction by mmeb under way or cut short\n", encoding="utf-8")
         _extract(parts, target, archive)
+        _in_progress(root, family).unlink()
     return True
 
 

@@ -50,7 +50,7 @@ def fetch_media(meta: V2TaskMetadata, cache_dir=None, download_fn: DownloadFn | 
     if family is None:
         return None
     root = media_cache()
-    if archives.extracted_folder(root, family).is_dir():
+    if archives.is_extracted(root, family):
         return root
     archive = archives.ARCHIVES[family]
     snapshot = _download(download_fn, meta.name, layout.MEDIA_REPO, MEDIA_REVISION, list(archive.parts), cache_dir)
