@@ -87,7 +87,7 @@ register(Adapter("blip2", "mmeb.models.builders:build_two_tower", ("blip-2",), _
 register(Adapter("e5v", "mmeb.models.builders:build_instructed_vlm", ("llava_next",),
                  {"max_length": None, "image_resize": None, "dtype": "float16"}))
 register(Adapter("gme", "mmeb.models.builders:build_instructed_vlm", ("qwen2_vl",),
-                 {"max_length": 1800, "min_pixels": None, "max_pixels": None, "dtype": "float16"},
+                 {"max_length": 1800, "min_pixels": None, "max_pixels": None},  # dtype: per variant (GMEEmbedder)
                  recipes=("default", "native")))
 register(Adapter("openclip", "mmeb.models.builders:build_openclip", (), {"normalize": True}, recipes=RECIPES,
                  layout="open_clip"))

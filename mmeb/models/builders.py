@@ -164,7 +164,8 @@ def build_instructed_vlm(directory: Path, settings: dict[str, Any], ctx: LoadCon
 
     model_type = model_type_of(directory)
     cls = {"llava_next": E5VEmbedder, "qwen2_vl": GMEEmbedder}[model_type]
-    dtype = runtime_dtype(ctx.device, ctx.dtype, settings.get("dtype"))
+    recipe_dtype = settings.get("dtype") or getattr(cls, "RECIPE_DTYPES", {}).get(settings["recipe"])
+    dtype = runtime_dtype(ctx.device, ctx.dtype, recipe_dtype)
     attn = attention_implementation(ctx.device, dtype, settings.get("attn_implementation"))
     model = load_hf(directory, model_type, device=ctx.device, dtype=dtype, trust_remote_code=False,
                     attn_implementation=attn)

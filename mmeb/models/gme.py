@@ -135,6 +135,8 @@ def fetch_size(height: int, width: int, factor: int = 28) -> tuple[int, int]:
 
 class GMEEmbedder(VLMEmbedder):
     OVERRIDABLE = ("max_length", "min_pixels", "max_pixels")
+    #: GPU weights dtype per variant: the V2 eval's GmeQwen2VL loads bf16, the model card's gme_inference.py fp16
+    RECIPE_DTYPES = {"default": "bfloat16", "native": "float16"}
 
     def __init__(self, model, processor, *, max_length: int | None = 1800, min_pixels: int | None = None,
                  max_pixels: int | None = None, recipe_variant: str = "default", **kwargs: Any):

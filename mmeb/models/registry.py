@@ -106,12 +106,10 @@ MODELS: list[ModelEntry] = [
                          "min_pixels": 4 * 28 * 28, "max_pixels": 1280 * 28 * 28}),
     ModelEntry(name="gme-qwen2vl-2b", hub_id="Alibaba-NLP/gme-Qwen2-VL-2B-Instruct", adapter="gme", embedding_dim=1536,
                params="2.2B", license="Apache-2.0", reference="Zhang et al., GME (arXiv 2412.16855)", paper_row="GME-2B",
-               settings={"dtype": "bfloat16"},
                note="default: the VLM2Vec V2 eval route (backbone gme) behind the shipped row; recipe='native' = "
                     "the model card's gme_inference.py (fp16); both on core Qwen2-VL, no remote code"),
     ModelEntry(name="gme-qwen2vl-7b", hub_id="Alibaba-NLP/gme-Qwen2-VL-7B-Instruct", adapter="gme", embedding_dim=3584,
                params="8.3B", license="Apache-2.0", reference="Zhang et al., GME (arXiv 2412.16855)", paper_row="GME-7B",
-               settings={"dtype": "bfloat16"},
                note="default: the VLM2Vec V2 eval route (backbone gme) behind the shipped row; recipe='native' = "
                     "the model card's gme_inference.py (fp16); both on core Qwen2-VL, no remote code"),
 ]

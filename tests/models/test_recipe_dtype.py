@@ -1,0 +1,52 @@
+"""The dtype each registered recipe loads its weights in on a GPU is the official code's (spec models.md s.2-s.6):
+VLM2Vec bf16, E5-V fp16, GME default (VLM2Vec V2 eval) bf16 and native (gme_inference.py) fp16.
+
+Checked without a GPU: the loader is stopped at the weights load, where the resolved dtype is handed over."""
+
+import json
+
+import pytest
+
+from mmeb.models import builders, load_model
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    seen = {}
+
+    def fake_load_hf(directory, model_type, *, device, dtype, **_):
+        seen["dtype"] = dtype
+        raise _Stop
+
+    monkeypatch.setattr(builders, "load_hf", fake_load_hf)
+    return seen
+
+
+def _folder(tmp_path, model_type):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": model_type}))
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    (tmp_path / "tokenizer.json").write_text("{}")
+    return tmp_path
+
+
+@pytest.mark.parametrize("name, recipe, model_type, want", [
+    ("gme-qwen2vl-2b", "default", "qwen2_vl", "bfloat16"),   # VLM2Vec V2 GmeQwen2VL: torch_dtype=bfloat16
+    ("gme-qwen2vl-2b", "native", "qwen2_vl", "float16"),     # gme_inference.py: torch_dtype=torch.float16
+    ("gme-qwen2vl-7b", "native", "qwen2_vl", "float16"),
+    ("e5-v", "default", "llava_next", "float16"),            # E5-V README: torch.float16
+])
+def test_gpu_dtype_is_the_official_recipes(captured, tmp_path, name, recipe, model_type, want):
+    with pytest.raises(_Stop):
+        load_model(name, weights=str(_folder(tmp_path, model_type)), device="cuda", recipe=recipe)
+    assert captured["dtype"] == want
+
+
+def test_an_explicit_dtype_still_wins(captured, tmp_path):
+    with pytest.raises(_Stop):
+        load_model("gme-qwen2vl-2b", weights=str(_folder(tmp_path, "qwen2_vl")), device="cuda", recipe="native",
+                   dtype="bfloat16")
+    assert captured["dtype"] == "bfloat16"
