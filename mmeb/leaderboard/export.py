@@ -11,7 +11,8 @@ one relevant candidate (MMEB's case): ``ndcg_linear@1``, ``ndcg_exponential@1``,
 MMEB-V2 (``--format mmeb-v2-leaderboard``): the file the official ``experiments/report_score_v2.py`` writes,
 ``{"metadata": {...}, "metrics": {"image": {...}, "video": {...}, "visdoc": {...}}}``, keyed by the
 official task names, with ``ViDoSeek-page`` / ``MMLongBench-page`` written as ``ViDoSeek-page-fixed`` /
-``MMLongBench-page-fixed`` as that script does. Each task carries its main metric (``hit@1`` or
+``MMLongBench-page-fixed`` as that script does for runs on the fixed page labels (data version v2.1; a
+v2.0.0 / v2.0.1 run keeps the plain names). Each task carries its main metric (``hit@1`` or
 ``ndcg_linear@5``, which the official leaderboard reads) plus ``num_pred`` / ``num_data`` and whichever
 other metrics the result holds.
 
@@ -34,7 +35,16 @@ METADATA_KEYS = ("model_name", "model_backbone", "model_size", "embedding_dimens
                  "model_release_date", "data_source", "url", "report_generated_date")
 #: renames of report_score_v2.py (the page-level OOD tasks read the fixed repos since 2025-11)
 V2_OFFICIAL_KEYS = {"ViDoSeek-page": "ViDoSeek-page-fixed", "MMLongBench-page": "MMLongBench-page-fixed"}
+#: data versions whose page tasks read the unfixed repos: their official files keep the plain names
+V2_UNFIXED_VERSIONS = ("v2.0.0", "v2.0.1")
 FORMATS = {"mmeb-leaderboard": "MMEB-V1", "mmeb-v2-leaderboard": "MMEB-V2"}
+
+
+def _v2_key(r: TaskResult) -> str:
+    """The official key of an MMEB-V2 result: ``-fixed`` only when the page task read the fixed labels."""
+    if r.dataset.version in V2_UNFIXED_VERSIONS:
+        return r.task_name
+    return V2_OFFICIAL_KEYS.get(r.task_name, r.task_name)
 
 
 def dataset_metrics(r: TaskResult) -> dict[str, float | int]:
@@ -163,7 +173,7 @@ def export_leaderboard(results_dir: str | Path, model: str, *, benchmark: str = 
     for r in task_results:
         info = catalog.get(benchmark, r.task_name)
         modality = (info.modality if info is not None and info.modality else "image")
-        key = V2_OFFICIAL_KEYS.get(r.task_name, r.task_name) if benchmark == "MMEB-V2" else r.task_name
+        key = _v2_key(r) if benchmark == "MMEB-V2" else r.task_name
         metrics.setdefault(modality, {})[key] = dataset_metrics(r)
     if benchmark == "MMEB-V2":
         metrics = {m: metrics.get(m, {}) for m in ("image", "video", "visdoc")}

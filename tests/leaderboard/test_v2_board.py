@@ -167,3 +167,20 @@ def test_a_full_v2_0_0_momentseeker_run_is_official(results_dir):
         assert (problems == []) is ok, (version, n, [str(p) for p in problems])
         if not ok:
             assert f"has {1800 if n == 1602 else 1602} queries" in problems[0].what and version in problems[0].what
+
+
+def test_export_names_the_page_tasks_fixed_only_for_the_fixed_data(v2, results_dir):
+    """report_score_v2.py writes ViDoSeek-page-fixed / MMLongBench-page-fixed for runs on the fixed repos
+    (data version v2.1); a v2.0.0 or v2.0.1 run read the unfixed labels and keeps the plain keys."""
+    for version in ("v2.0.0", "v2.1"):
+        folder = results_dir / version / "org__v2" / "r1" / "MMEB-V2"
+        folder.mkdir(parents=True)
+        for info in v2.tasks("MMEB-V2"):
+            r = _v2_result(info)
+            r = r.model_copy(update={"n_queries": info.n_queries_for(version),
+                                     "dataset": r.dataset.model_copy(update={"version": version})})
+            (folder / f"{info.name}.json").write_text(r.model_dump_json(exclude_none=True))
+        visdoc = export_leaderboard(results_dir / version, "org/v2", benchmark="MMEB-V2")["metrics"]["visdoc"]
+        fixed = version == "v2.1"
+        for task in ("ViDoSeek-page", "MMLongBench-page"):
+            assert ((task + "-fixed") in visdoc) is fixed and (task in visdoc) is not fixed, (version, task)
