@@ -24,7 +24,8 @@ from mmeb.errors import ConfigError, suggest
 
 Layout = Literal["transformers", "open_clip", "sentence_transformers", "none"]
 RECIPES = ("default", "native")
-#: accepted by every adapter: dtype on a GPU (None = bf16; E5-V / GME: fp16), attention kernel, recipe variant
+#: accepted by every adapter: dtype on a GPU (None = bf16; the adapter table sets the official recipe's where
+#: it differs: E5-V fp16, GME per variant, CLIP / SigLIP / OpenCLIP fp32), attention kernel, recipe variant
 COMMON_SETTINGS: dict[str, Any] = {"dtype": None, "attn_implementation": None}
 
 
@@ -72,6 +73,8 @@ def register(adapter: Adapter) -> Adapter:
 
 
 _TWO_TOWER = {"max_length": None, "normalize": True}
+# the paper's baseline scripts (VLM2Vec@b1dc1e6 eval_clip / eval_siglip / eval_openclip.py) load fp32, no autocast
+_FP32_BASELINE = {**_TWO_TOWER, "dtype": "float32"}
 _VLM2VEC = {  # None = the checkpoint's mmeb_model.json, else the backbone's VLM2Vec default
     "backbone": None, "image_token": None, "padding_side": None, "normalize": None, "orphan_image_token": None,
     "image_resize": None, "small_image_resize": None, "min_pixels": None, "max_pixels": None, "num_crops": None,
@@ -80,8 +83,8 @@ _VLM2VEC = {  # None = the checkpoint's mmeb_model.json, else the backbone's VLM
 
 # order matters for bare checkpoint folders: the first adapter serving a model_type is its default
 register(Adapter("vlm2vec", "mmeb.models.builders:build_vlm2vec", ("qwen2_vl", "llava_next", "phi3_v"), _VLM2VEC))
-register(Adapter("clip", "mmeb.models.builders:build_two_tower", ("clip",), _TWO_TOWER, recipes=RECIPES))
-register(Adapter("siglip", "mmeb.models.builders:build_two_tower", ("siglip",), _TWO_TOWER, recipes=RECIPES))
+register(Adapter("clip", "mmeb.models.builders:build_two_tower", ("clip",), _FP32_BASELINE, recipes=RECIPES))
+register(Adapter("siglip", "mmeb.models.builders:build_two_tower", ("siglip",), _FP32_BASELINE, recipes=RECIPES))
 register(Adapter("blip", "mmeb.models.builders:build_two_tower", ("blip",), _TWO_TOWER, recipes=("native",)))
 register(Adapter("blip2", "mmeb.models.builders:build_two_tower", ("blip-2",), _TWO_TOWER, recipes=RECIPES))
 register(Adapter("e5v", "mmeb.models.builders:build_instructed_vlm", ("llava_next",),
@@ -89,8 +92,8 @@ register(Adapter("e5v", "mmeb.models.builders:build_instructed_vlm", ("llava_nex
 register(Adapter("gme", "mmeb.models.builders:build_instructed_vlm", ("qwen2_vl",),
                  {"max_length": 1800, "min_pixels": None, "max_pixels": None},  # dtype: per variant (GMEEmbedder)
                  recipes=("default", "native")))
-register(Adapter("openclip", "mmeb.models.builders:build_openclip", (), {"normalize": True}, recipes=RECIPES,
-                 layout="open_clip"))
+register(Adapter("openclip", "mmeb.models.builders:build_openclip", (), {"normalize": True, "dtype": "float32"},
+                 recipes=RECIPES, layout="open_clip"))
 register(Adapter("sentence_transformers", "mmeb.models.builders:build_sentence_transformer", (),
                  {"normalize": True, "prompt_name": None, "batch_size": 32}, layout="sentence_transformers"))
 register(Adapter("mteb", "mmeb.models.mteb:build_mteb", (), {"batch_size": 32, "model_args": None},

@@ -187,7 +187,8 @@ def build_openclip(directory: Path, settings: dict[str, Any], ctx: LoadContext):
     model, preprocess = open_clip.create_model_from_pretrained(source)
     tokenizer = open_clip.get_tokenizer(source)
     return OpenCLIPEmbedder(model, preprocess, tokenizer, name=ctx.name, revision=ctx.revision,
-                            metadata=ctx.metadata, device=ctx.device, dtype=runtime_dtype(ctx.device, ctx.dtype, None),
+                            metadata=ctx.metadata, device=ctx.device,
+                            dtype=runtime_dtype(ctx.device, ctx.dtype, settings.get("dtype")),
                             recipe_variant=settings["recipe"], **_set(settings, "recipe", "dtype",
                                                                       "attn_implementation"))
 

@@ -50,3 +50,32 @@ def test_an_explicit_dtype_still_wins(captured, tmp_path):
         load_model("gme-qwen2vl-2b", weights=str(_folder(tmp_path, "qwen2_vl")), device="cuda", recipe="native",
                    dtype="bfloat16")
     assert captured["dtype"] == "bfloat16"
+
+
+@pytest.mark.parametrize("name, model_type", [("clip-vit-l-14", "clip"), ("siglip-so400m-patch14-384", "siglip")])
+def test_clip_family_baselines_run_fp32_on_gpu(captured, tmp_path, name, model_type):
+    # VLM2Vec@b1dc1e6 eval_clip.py / eval_siglip.py: from_pretrained (fp32), .to(device), no autocast
+    with pytest.raises(_Stop):
+        load_model(name, weights=str(_folder(tmp_path, model_type)), device="cuda")
+    assert captured["dtype"] == "float32"
+
+
+def test_openclip_baseline_runs_fp32_on_gpu(tmp_path, monkeypatch):
+    # eval_openclip.py: create_model_from_pretrained (fp32), .to(device), no autocast
+    open_clip = pytest.importorskip("open_clip")
+    from mmeb.models import openclip
+
+    seen = {}
+
+    def fake_embedder(*args, dtype=None, **kwargs):
+        seen["dtype"] = dtype
+        raise _Stop
+
+    monkeypatch.setattr(open_clip, "create_model_from_pretrained", lambda source: (None, None))
+    monkeypatch.setattr(open_clip, "get_tokenizer", lambda source: None)
+    monkeypatch.setattr(openclip, "OpenCLIPEmbedder", fake_embedder)
+    (tmp_path / "open_clip_config.json").write_text("{}")
+    (tmp_path / "open_clip_model.safetensors").write_bytes(b"")
+    with pytest.raises(_Stop):
+        load_model("openclip-vit-b-16-laion2b", weights=str(tmp_path), device="cuda")
+    assert seen["dtype"] == "float32"
