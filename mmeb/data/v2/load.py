@@ -3,8 +3,10 @@
 Sources: ``data_dir`` (a local mirror: each source repo as a snapshot under ``<data_dir>/<org>/<name>/``, the
 media repo under ``<data_dir>/TIGER-Lab/MMEB-V2/``), else the Hugging Face Hub (the repo snapshot in the Hub
 cache at ``metadata.dataset_revision``, the media archives downloaded and extracted under
-``$MMEB_V2_MEDIA_DIR`` or ``~/.cache/mmeb/mmeb-v2-media``). The data version (``v2.1`` by default: the current
-Hub data, MomentSeeker de-duplicated, the fixed page tasks) picks the repo where it matters.
+``$MMEB_V2_MEDIA_DIR`` or ``~/.cache/mmeb/mmeb-v2-media``). A local mirror's revision is a full-content
+fingerprint of the task's parquet files and of every frame and image its items read. The data version
+(``v2.1`` by default: the current Hub data, MomentSeeker de-duplicated, the fixed page tasks) picks the repo
+where it matters.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from mmeb.data.v2 import archives, layout
 from mmeb.data.v2.layout import configs_of
 from mmeb.data.v2.build import Context
 from mmeb.data.v2.items import PoolTaskData
-from mmeb.data.v2.media import MediaStore
+from mmeb.data.v2.media import PAGE_PREFIX, MediaStore
 from mmeb.errors import ConfigError, DataError, DataUnavailableError
 from mmeb.tasks.v2.metadata import DATA_VERSIONS, DEFAULT_DATA_VERSION, V2TaskMetadata
 
@@ -81,19 +83,29 @@ def load_v2_task(meta: V2TaskMetadata, data_dir: str | os.PathLike | None = None
     files = {c or layout.DEFAULT_CONFIG_FOLDER: layout.parquet_files(repo_root, repo, c, meta.dataset_split,
                                                                      meta.name) for c in configs}
     all_files = [f for fs in files.values() for f in fs]
-    if root is not None:
-        from mmeb.fingerprint import files_fingerprint
-
-        pinned = repo_root / "REVISION"
-        resolved = (pinned.read_text(encoding="utf-8").strip() if pinned.is_file() else "") or \
-            files_fingerprint(repo_root, all_files)
     first = {name: str(fs[0]) if len(fs) == 1 else str(fs[0].parent) for name, fs in files.items()}
     ctx = Context(meta, media_root, first[next(iter(first))])
     pages = _parse(ctx, meta, files, first)
+    if root is not None:
+        resolved = _local_fingerprint(root, all_files, media_root, ctx.origin)
     return PoolTaskData(task_name=meta.name, queries=ctx.queries, pool=ctx.pool.items,
                         images=MediaStore(media_root, meta.name, pages, ctx.origin), dataset_id=repo,
                         revision=resolved, source=source, files=[str(f) for f in all_files], data_version=version,
                         pool_names=ctx.pool.names)
+
+
+def _local_fingerprint(root: Path, files: list[Path], media_root: Path | None, media: dict[str, str]) -> str:
+    """A full-content fingerprint of a task's local data: its parquet files and every media file (frame,
+    image) its items read; a file that is missing is reported when it is read."""
+    from mmeb.fingerprint import files_fingerprint
+
+    used = list(files)
+    if media_root is not None:
+        for relative in media:
+            path = media_root / relative
+            if not relative.startswith(PAGE_PREFIX) and path.is_file():
+                used.append(path)
+    return files_fingerprint(root, sorted(set(used)))
 
 
 def _parse(ctx: Context, meta: V2TaskMetadata, files: dict[str, list[Path]], first: dict[str, str]):
