@@ -113,7 +113,25 @@ def prepare_image(image, recipe: VLM2VecRecipe):
         side, width, height = recipe.small_image_resize
         if image.width < side or image.height < side:
             image = image.resize((width, height))
-    return image.convert("RGB")
+    image = image.convert("RGB")
+    if recipe.backbone == "qwen2_vl" and recipe.min_pixels and recipe.max_pixels:
+        image = square_extreme_aspect(image, recipe.min_pixels, recipe.max_pixels)
+    return image
+
+
+def square_extreme_aspect(image, min_pixels: int, max_pixels: int, factor: int = 28):
+    """VLM2Vec-V2's vendored Qwen2-VL processor sizes an image whose aspect ratio is over 200 as a square of its
+    long side (``smart_resize``; transformers 5 raises instead): the RGB image resized (bicubic) to that square,
+    which the processor then keeps as it is."""
+    from PIL import Image
+
+    from mmeb.models.vlm import qwen_smart_resize
+
+    if max(image.size) / min(image.size) <= 200:
+        return image
+    side = max(factor, *image.size)
+    height, width = qwen_smart_resize(side, side, min_pixels, max_pixels, factor)
+    return image.resize((width, height), Image.Resampling.BICUBIC)
 
 
 class VLM2VecEmbedder(VLMEmbedder):

@@ -92,6 +92,17 @@ def test_vlm2vec_v2_video_matches_the_v2_recipe(v2, name):
     assert cosine(got, want) >= THRESHOLD
 
 
+def test_vlm2vec_v2_takes_an_extreme_aspect_image_as_a_square(v2):
+    # V2's vendored smart_resize (src/model/vlm_backbone/qwen2_vl/image_processing_qwen2_vl.py) computes an image
+    # whose aspect ratio is over 200 as a square of its long side (transformers 5's raises): 6100x30 -> 980x980
+    case = BY_NAME["instruction_image_query"]
+    inp = ModelInput(case.inp.instruction, "", noise(6100, 30, 8), case.inp.raw_text)
+    square = inp.image.convert("RGB").resize((980, 980), Image.Resampling.BICUBIC)
+    want = qwen_embedding(v2.model, v2.processor.tokenizer, _vlm2vec_string(case),
+                          qwen_pixels(square, 4 * 28 * 28, 1280 * 28 * 28))
+    assert cosine(v2.encode([inp], task_name=case.task, role=case.role)[0], want) >= THRESHOLD
+
+
 def test_vlm2vec_v2_applies_and_records_its_caps(v2):
     assert (v2.settings["min_pixels"], v2.settings["max_pixels"]) == (4 * 28 * 28, 1280 * 28 * 28)
     batch = v2.prepare([BY_NAME["large_image"].inp], task_name="OK-VQA", role="query")
