@@ -74,3 +74,20 @@ def test_aggregate_only_schema_is_strict():
         AggregateOnlyResult.model_validate({k: v for k, v in base.items() if k != "published"})
     with pytest.raises(ValidationError):
         AggregateOnlyResult.model_validate({**base, "scores": {"overall": 60.1}})  # percent, not fraction
+
+
+def test_published_v2_rows_name_the_repo_their_version_read():
+    """v2.0.0 read the 1,800-query MomentSeeker_1k8; v2.0.0 and v2.0.1 read the unfixed page repos (spec
+    section 8): each shipped row records the repo its figures come from, as the task registry names it."""
+    from mmeb.tasks import get_task
+
+    root = SHIPPED.parent / "MMEB-V2"
+    data_version = {"v2.0.0": "v2.0.0", "v2.0.1": "v2.0.1", "v2.1-baselines-visdoc-page-fixed": "v2.1"}
+    seen = 0
+    for file in root.rglob("*.json"):
+        row = json.loads(file.read_text())
+        meta = get_task(f"MMEB-V2:{row['task_name']}").metadata
+        expected = meta.repo_for(data_version[row["published"]["version"]])
+        assert row["dataset"]["id"] == expected, file
+        seen += expected != meta.dataset_id
+    assert seen == 8 * (1 + 2 + 2)  # MomentSeeker v2.0.0, two page tasks in v2.0.0 and v2.0.1, 8 models

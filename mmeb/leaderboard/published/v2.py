@@ -46,6 +46,16 @@ def _utc(text: str) -> datetime:
     return date.replace(tzinfo=timezone.utc) if date.tzinfo is None else date.astimezone(timezone.utc)
 
 
+def _repo_of(hub: dict, version: str) -> str:
+    """The annotation repo a version's figures were computed on: MomentSeeker v2.0.0 read the 1,800-query
+    ``MomentSeeker_1k8``; the page tasks of v2.0.0 / v2.0.1 read the repos before the fix (spec section 8)."""
+    if version == "v2.0.0" and hub.get("v2_0_0_repo"):
+        return hub["v2_0_0_repo"].split()[0]
+    if version in ("v2.0.0", "v2.0.1") and hub.get("repo_before_2025_11_03"):
+        return hub["repo_before_2025_11_03"]
+    return hub["repo"]
+
+
 def build_v2_records(scores: dict, tasks: dict) -> dict[tuple[str, str], dict[str, object]]:
     """(version, model) -> {file name: TaskResult} from the two transcriptions (parsed JSON)."""
     from mmeb.results.schema import MAIN_METRIC_FIELDS, DatasetInfo, ModelInfo, Published, Scores, TaskResult
@@ -71,11 +81,12 @@ def build_v2_records(scores: dict, tasks: dict) -> dict[tuple[str, str], dict[st
                     continue  # MomentSeeker_1k8: reported beside the 78, not one of them
                 metric = MAIN_METRIC[value["modality"]]
                 source = hub[task]
+                repo = _repo_of(source, version)
                 records[f"{task}.json"] = TaskResult(
                     task_name=task, benchmark=BENCHMARK, **task_facts[task], main_metric=metric, main_score=value["main"],
                     n_queries=value["num_data"], scores=Scores(**{MAIN_METRIC_FIELDS[metric]: value["main"]}),
                     tie_rule="v1", model=info, date=_utc(run["report_generated_date"]), published=published,
-                    dataset=DatasetInfo(id=source["repo"], revision="unrecorded", subset=source.get("config") or task,
+                    dataset=DatasetInfo(id=repo, revision="unrecorded", subset=source.get("config") or task,
                                         source="published"))
             out[(version, model)] = records
     return out
