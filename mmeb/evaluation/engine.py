@@ -263,7 +263,7 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
         progress = displays.enter_context(make_progress(enabled=settings.progress and distributed.is_main(),
                                                         interval=settings.progress_interval))
         planner = _Planner(store, settings)
-        request = (reuse.load_request(model, device.type, load_kwargs)
+        request = (reuse.load_request(model, device.type, load_kwargs, settings.preprocess)
                    if store is not None and not settings.overwrite else None)
         remembered = store.read_load_record(request) if request else None
         if remembered and isinstance(remembered.get("identity"), dict):

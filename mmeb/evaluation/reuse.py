@@ -88,8 +88,9 @@ def source_fingerprints(spec: Any, load_kwargs: dict) -> dict | None:
     return pinned
 
 
-def load_request(spec: Any, device_type: str, load_kwargs: dict) -> str | None:
+def load_request(spec: Any, device_type: str, load_kwargs: dict, preprocess: str = "reference") -> str | None:
     """A digest of everything that decides what loading ``spec`` gives, or None when that is not pinned.
+    ``preprocess`` is part of it: the engine sets it on the loaded model, and it enters the model's settings.
     A plug-in is never pinned: its factory may read any file (weights, configs) that the spec does not name,
     so it is always called and its identity taken from what it returns."""
     from mmeb.models.plugin import is_plugin_spec
@@ -101,7 +102,7 @@ def load_request(spec: Any, device_type: str, load_kwargs: dict) -> str | None:
         return None
     try:
         return keys.digest({"spec": spec, "options": load_kwargs, "device": device_type, "pinned": pinned,
-                            "mmeb": mmeb.__version__}, 32)
+                            "preprocess": preprocess, "mmeb": mmeb.__version__}, 32)
     except (TypeError, ValueError):  # options that are not plain JSON: never remembered
         return None
 

@@ -195,3 +195,34 @@ def test_every_run_setting_is_classified_as_score_changing_or_not():
     # nothing that does not change scores reaches the key
     fast = RunSettings(batch_size=7, num_workers=0, loader="processes", progress=False, max_batch_tokens=99)
     assert fast.evaluation_key() == RunSettings().evaluation_key()
+
+
+def test_a_remembered_load_does_not_answer_a_run_with_another_preprocess(setup, monkeypatch):
+    """--preprocess device changes the model's settings after loading: a run asking for it must not be
+    answered from the identity a --preprocess reference load left behind."""
+    data, _, out = setup
+    model_dir = data.parent / "my-model"
+    model_dir.mkdir()
+    (model_dir / "weights.bin").write_bytes(b"v1")
+    loads = []
+
+    class DeviceCapable(ContentModel):
+        def set_preprocess(self, where):
+            self.settings = {**self.settings, "preprocess": where}
+
+    def fake_load(spec, *, device, **kwargs):
+        loads.append(spec)
+        return DeviceCapable()
+
+    monkeypatch.setattr(engine, "resolve_model", fake_load)
+    settings = dict(data_dir=str(data), output_dir=str(out), num_workers=0, progress=False)
+    run_evaluation(str(model_dir), TASKS, RunSettings(**settings))
+    device = run_evaluation(str(model_dir), TASKS, RunSettings(**settings, preprocess="device"))
+    assert len(loads) == 2 and device.model_loaded
+    assert [o.status for o in device.outcomes] == ["done"] * 3
+    assert all(o.result.scoring_key.model["settings"]["preprocess"] == "device" for o in device.outcomes)
+    again = run_evaluation(str(model_dir), TASKS, RunSettings(**settings, preprocess="device"))
+    assert len(loads) == 2 and [o.status for o in again.outcomes] == ["skipped"] * 3
+    reference = run_evaluation(str(model_dir), TASKS, RunSettings(**settings))
+    assert len(loads) == 2 and [o.status for o in reference.outcomes] == ["skipped"] * 3
+    assert all("preprocess" not in o.result.scoring_key.model["settings"] for o in reference.outcomes)
