@@ -165,7 +165,9 @@ class EmbeddingCache:
                 found[key] = np.array(vector, dtype=np.float32)
         return found
 
-    def put(self, keys: list[str], vectors: np.ndarray) -> None:
+    def put(self, keys: list[str], vectors: np.ndarray, remember: bool = True) -> None:
+        """Store one shard. ``remember=False`` keeps it out of this object's lookups (under torchrun only
+        rank 0 writes: the other ranks would not see it, and every rank must plan the same batches)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
@@ -187,5 +189,5 @@ class EmbeddingCache:
         if self.dim is None:
             self.dim = int(vectors.shape[1])
         self._checked[shard] = True
-        if self._index is not None:
+        if self._index is not None and remember:
             self._index.update({key: (shard, row) for row, key in enumerate(keys)})

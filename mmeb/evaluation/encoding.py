@@ -489,7 +489,7 @@ class Encoder:
         if self.cache is not None and distributed.is_main() and len(rows):
             begun = time.perf_counter()
             with self._cache_lock:
-                self.cache.put([plan.keys[i] for i in rows], fresh.numpy())
+                self.cache.put([plan.keys[i] for i in rows], fresh.numpy(), remember=not distributed.active())
             self.stats.cache_s += time.perf_counter() - begun
         matrix = self._assemble(len(job.items), plan, rows, fresh, job.task_name, job.role)
         return EncodedRole(matrix, plan.keys)
@@ -543,6 +543,9 @@ class Encoder:
                                    f"{sorted(dims)}; clear the cache folder {self.cache.directory}")
         if not dims:
             raise ModelOutputError(f"task {task_name}, role {role}: no items to encode")
+        if len(fresh_rows) != len(plan.same) or set(fresh_rows) != plan.same.keys():
+            raise MMEBError(f"task {task_name}, role {role}: the ranks planned different items to encode (the "
+                            "embedding cache changed while they planned); run again")
         out = torch.empty((n, dims.pop()), dtype=torch.float32)
         for position, rep in enumerate(fresh_rows):
             out[torch.as_tensor(plan.same[rep])] = fresh[position]

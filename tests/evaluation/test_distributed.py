@@ -53,3 +53,54 @@ def _unique_keys(mirror, task):
 
     data = get_task(task).load(data_dir=str(mirror))
     return {("q",) + row.query.key for row in data.rows} | {("c",) + c.key for row in data.rows for c in row.candidates}
+
+
+RANK_SCRIPT = '''
+import os, sys
+import torch, torch.distributed as dist, torch.multiprocessing as mp
+
+sys.path.insert(0, {tests!r})
+
+
+def worker(rank, cache_dir, port):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    from mmeb.evaluation.cache import EmbeddingCache
+    from mmeb.evaluation.encoding import EncodeOptions, Encoder
+    from engine_testdata import text_item
+    from toy_models import ContentModel
+
+    items = [text_item(f"t{{i}}") for i in range(9)]
+    again = items[:5] + [text_item(f"new{{i}}") for i in range(4)]
+    options = EncodeOptions(batch_size=2, num_workers=0)
+    with Encoder(ContentModel(), options, EmbeddingCache(cache_dir, {{"name": "m"}})) as encoder:
+        encoder.encode(items, None, task_name="T", role="query")
+        second = encoder.encode(again, None, task_name="T", role="query")  # 5 of 9 stored by rank 0 meanwhile
+    with Encoder(ContentModel(), options) as encoder:
+        reference = encoder.encode(again, None, task_name="T", role="query")
+    with open(f"{{cache_dir}}.rank{{rank}}", "w") as handle:
+        handle.write(f"equal {{torch.equal(second, reference)}}")
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    mp.spawn(worker, args=(sys.argv[1], int(sys.argv[2])), nprocs=2)
+'''
+
+
+@pytest.mark.slow
+def test_ranks_plan_alike_when_rank_0_stored_vectors_during_the_run(tmp_path):
+    """Only rank 0 writes the cache: a role whose items rank 0 stored earlier in the same run (MMEB-V1 and
+    MMEB-V2 tasks share names) must be planned the same on every rank, or rows go missing."""
+    import socket
+
+    script = tmp_path / "ranks.py"
+    script.write_text(RANK_SCRIPT.format(tests=str(Path(__file__).parent)))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "cache"), str(port)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [(tmp_path / f"cache.rank{rank}").read_text() for rank in (0, 1)] == ["equal True", "equal True"]
