@@ -54,7 +54,7 @@ class TrainConfig(BaseModel):
     max_steps: int = Field(2000, ge=1)
     learning_rate: float = Field(2e-5, gt=0)
     warmup_steps: int = Field(200, ge=0)
-    lr_scheduler: str = "linear"
+    lr_scheduler: str = "linear"  # a transformers SchedulerType name
     weight_decay: float = 0.0
     bf16: bool = True
     gradient_checkpointing: bool = False
@@ -65,10 +65,10 @@ class TrainConfig(BaseModel):
     resume: str | None = "auto"  # "auto" = the newest checkpoint-* in output_dir, if any
     logging_steps: int = Field(10, ge=1)
     # inputs
-    max_length: int | None = None  # tokens; None = no truncation (truncating image tokens breaks the processor)
-    image_resize: tuple[int, int] | None = None  # e.g. [1344, 1344]: v1 Qwen2-VL / LLaVA-NeXT "high"
-    min_pixels: int | None = None  # Qwen2-VL processor caps; None = the processor's own setting
-    max_pixels: int | None = None
+    max_length: int | None = Field(None, ge=1)  # tokens; None = no truncation (truncating image tokens breaks the processor)
+    image_resize: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] | None = None  # e.g. [1344, 1344]: v1 Qwen2-VL / LLaVA-NeXT "high"
+    min_pixels: int | None = Field(None, ge=1)  # Qwen2-VL processor caps; None = the processor's own setting
+    max_pixels: int | None = Field(None, ge=1)
     # a placeholder on a text-only item: the official code swapped it for the image token all the same
     # (VLM2Vec@v1 src/dataset.py); recorded in the recipe
     orphan_image_token: Literal["swap", "keep_as_text", "drop"] = "swap"
@@ -86,8 +86,20 @@ class TrainConfig(BaseModel):
             raise ValueError("subset weights must be > 0")
         return value
 
+    @field_validator("lr_scheduler")
+    @classmethod
+    def _known_scheduler(cls, value):
+        from transformers.trainer_utils import SchedulerType  # the Trainer would refuse it mid-run
+
+        names = [s.value for s in SchedulerType]
+        if value not in names:
+            raise ValueError(f"unknown scheduler {value!r}; one of {', '.join(names)}")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> "TrainConfig":
+        if self.min_pixels and self.max_pixels and self.min_pixels > self.max_pixels:
+            raise ValueError(f"min_pixels {self.min_pixels} is above max_pixels {self.max_pixels}")
         if self.dora and not self.lora:
             raise ValueError("dora: true needs lora: true (DoRA is a LoRA variant)")
         if self.auto_chunk and self.gradcache and (self.fsdp or self.deepspeed):

@@ -42,6 +42,13 @@ def test_valid_config_passes_the_check(tiny_qwen2vl, train_layout, tmp_path):
     ({"dora": True, "lora": False}, ConfigError, "dora"),
     ({"hard_negatives": True, "subsets": ["MSCOCO_t2i"]}, DataError, "no neg_text"),
     ({"resume": "/nonexistent/checkpoint-3"}, ConfigError, "not an mmeb training checkpoint"),
+    # values the Trainer or the image processor would only reject mid-run, with a traceback
+    ({"lr_scheduler": "cosinee"}, ConfigError, "lr_scheduler: .*'cosinee'.*cosine"),
+    ({"image_resize": [0, 448]}, ConfigError, "image_resize"),
+    ({"min_pixels": -5}, ConfigError, "min_pixels"),
+    ({"max_pixels": 0}, ConfigError, "max_pixels"),
+    ({"min_pixels": 200_000, "max_pixels": 100_000}, ConfigError, "min_pixels 200000 .* max_pixels 100000"),
+    ({"max_length": 0}, ConfigError, "max_length"),
 ])
 def test_bad_inputs_are_refused_up_front(tiny_qwen2vl, train_layout, tmp_path, change, error, message):
     with pytest.raises(error, match=message):
