@@ -159,8 +159,11 @@ def load_config(source: "TrainConfig | dict | str | Path", overrides: list[str] 
 
         try:
             data = yaml.safe_load(path.read_text()) or {}  # YAML is a superset of JSON
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML/JSON: {exc}") from exc
+        except yaml.YAMLError as exc:  # its own text spans several lines: keep the problem and where
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+            raise ConfigError(f"{path}: not valid YAML/JSON{where}: {problem}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
     items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides or []]

@@ -81,3 +81,14 @@ def test_cli_reports_bad_config_in_one_line(tiny_qwen2vl, train_layout, tmp_path
     assert "ok: qwen2_vl" in capsys.readouterr().out
     assert main(["train", "--config", str(cfg), "--set", "temprature=0.05"]) == 2
     assert "did you mean 'temperature'" in capsys.readouterr().err
+
+
+def test_cli_reports_unparsable_yaml_in_one_line_with_its_position(tmp_path, capsys):
+    from mmeb.cli import main
+
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("model: m\nsubsets: [VOC2007\noutput_dir: o\n")
+    assert main(["train", "--config", str(cfg), "--check"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert str(cfg) in err and "line 3" in err and "expected ',' or ']'" in err
