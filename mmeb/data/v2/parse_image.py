@@ -57,6 +57,9 @@ def parse(ctx: Context, rows: list[dict]) -> None:
         query = _query(ctx, parser, row, _str(values.get("qry_inst")), _str(values.get("qry_text")),
                        _str(values.get("qry_img_path")))
         insts = [_str(i) for i in _list(values.get("tgt_inst"), len(texts))]
+        if len(insts) != len(texts):
+            raise ctx.error(row, f"tgt_text has {len(texts)} entries but tgt_inst has {len(insts)} (expected one "
+                                 "instruction string for the row)")
         names = []
         if parser in ("image_cls", "image_qa", "image_i2t"):  # bare text candidates, named by their text
             for text in texts:

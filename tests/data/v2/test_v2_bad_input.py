@@ -168,3 +168,18 @@ def test_frame_that_does_not_decode_names_task_row_and_file(mirror):
     with pytest.raises(EvaluationFailed, match=rf"task MSVD, candidate image '.*{video}/{frame.name}': not a readable "
                                                rf"image .*first used by row 1 of {path}"):
         evaluate(Model(), "MMEB-V2:MSVD", data_dir=str(mirror), progress=False, num_workers=0)
+
+
+def test_target_instructions_that_do_not_match_the_candidate_list_are_refused(mirror):
+    """tgt_inst is one string per row (the official parsers use it for every candidate); a per-candidate list
+    of another length cannot be paired with the candidates - never a silently shorter candidate list."""
+    path = _parquet(mirror, "ziyjiang/MMEB_Test_Instruct", "CIRR")
+
+    def short_lists(rows):
+        for row in rows:
+            row["tgt_inst"] = [row["tgt_inst"]] * 2
+
+    _rewrite(path, short_lists)
+    with pytest.raises(DataError) as err:
+        load("CIRR", mirror)
+    assert "CIRR" in str(err.value) and "row 0" in str(err.value) and "tgt_inst" in str(err.value)
