@@ -59,8 +59,12 @@ def load_processor(source: str, model_type: str, *, trust_remote_code: bool, num
 
 
 # ---------------------------------------------------------------------------------------------- VLM2Vec
-def vlm2vec_recipe(directory: Path, model_type: str, settings: dict[str, Any], base_model: str | None = None):
-    """The checkpoint's mmeb_model.json (else the backbone's defaults) with the set settings applied."""
+def vlm2vec_recipe(directory: Path, model_type: str, settings: dict[str, Any], base_model: str | None = None,
+                   where: str = "model"):
+    """The checkpoint's mmeb_model.json (else the backbone's defaults) with the set settings applied; a setting
+    of the wrong type or value is one ConfigError naming it."""
+    from pydantic import ValidationError
+
     from mmeb.models.vlm2vec import RECIPE_FILE, VLM2VecRecipe
 
     overrides = _set(settings, "recipe", "dtype", "attn_implementation")
@@ -68,14 +72,20 @@ def vlm2vec_recipe(directory: Path, model_type: str, settings: dict[str, Any], b
         recipe = VLM2VecRecipe.load(directory)
     else:
         recipe = VLM2VecRecipe.for_backbone(overrides.get("backbone", model_type), base_model=base_model)
-    return type(recipe)(**{**recipe.model_dump(), **overrides})
+    try:
+        return type(recipe)(**{**recipe.model_dump(), **overrides})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{where}: setting {key} {overrides.get(key, first.get('input'))!r} is invalid "
+                          f"({first['msg']}); see `mmeb models` and docs/models.md for its values") from None
 
 
 def build_vlm2vec(directory: Path, settings: dict[str, Any], ctx: LoadContext):
     directory = Path(directory)
     if (directory / "adapter_config.json").exists() and not (directory / "config.json").exists():
         return build_peft(directory, settings, ctx)
-    recipe = vlm2vec_recipe(directory, model_type_of(directory), settings, ctx.base_model)
+    recipe = vlm2vec_recipe(directory, model_type_of(directory), settings, ctx.base_model, f"model {ctx.name!r}")
     return vlm2vec_embedder(directory, recipe, settings, ctx)
 
 
@@ -112,7 +122,7 @@ def build_peft(directory: Path, settings: dict[str, Any], ctx: LoadContext):
     if model_type not in served:
         raise ConfigError(f"{directory}: PEFT adapters are supported over VLM2Vec backbones "
                           f"({', '.join(served)}); the base {base} is {model_type}")
-    recipe = vlm2vec_recipe(base_dir, model_type, settings, base)
+    recipe = vlm2vec_recipe(base_dir, model_type, settings, base, f"model {ctx.name!r}")
     dtype = runtime_dtype(ctx.device, ctx.dtype, settings.get("dtype"))
     attn = settings.get("attn_implementation") or (
         "eager" if model_type == "phi3_v" else attention_implementation(ctx.device, dtype))

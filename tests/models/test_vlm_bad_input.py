@@ -67,3 +67,11 @@ def test_gme_embeds_a_video_as_its_middle_frame(tiny_dir):
     still = ModelInput("Recognize the category of the video content.", "", frames[2], raw)
     got, want = (gme.prepare([x], task_name="K700", role="query") for x in (video, still))
     assert got.keys() == want.keys() and all(bool((got[k] == want[k]).all()) for k in got)
+
+
+@pytest.mark.parametrize("setting", [{"padding_side": "middle"}, {"image_resize": "big"}])
+def test_a_bad_recipe_setting_value_is_one_line(tiny_dir, setting):
+    with pytest.raises(ConfigError, match=f"model 'vlm2vec-v2': setting {next(iter(setting))}") as err:
+        load_model("vlm2vec-v2", weights=str(tiny_dir("tiny-qwen2vl")), device="cpu", **setting)
+    assert "\n" not in str(err.value)
+
