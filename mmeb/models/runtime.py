@@ -21,10 +21,19 @@ def default_dtype(device: str) -> str:
 
 
 def resolve_device(device: str | None) -> str:
+    """``None`` / ``"auto"``: cuda when present. A device this machine lacks is one ConfigError, before any
+    weights load (``mmeb run`` checks ``--device`` the same way in :mod:`mmeb.evaluation.distributed`)."""
     import torch
 
     if device in (None, "auto"):
         return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(str(device))
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(f"device {device!r} is not a device ({str(exc).splitlines()[0]}); "
+                          "use auto, cpu, cuda or cuda:N") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r}: no CUDA GPU is available here; use device='cpu' (CLI: --device cpu)")
     return str(device)
 
 

@@ -14,6 +14,13 @@ class _Stop(Exception):
     pass
 
 
+@pytest.fixture(autouse=True)
+def a_gpu_is_present(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+
+
 @pytest.fixture
 def captured(monkeypatch):
     seen = {}

@@ -75,3 +75,12 @@ def test_a_bad_recipe_setting_value_is_one_line(tiny_dir, setting):
         load_model("vlm2vec-v2", weights=str(tiny_dir("tiny-qwen2vl")), device="cpu", **setting)
     assert "\n" not in str(err.value)
 
+
+@pytest.mark.parametrize("device, match", [("tpu", "not a device"), ("cuda", "no CUDA GPU")])
+def test_a_device_this_machine_lacks_is_one_line(tiny_dir, monkeypatch, device, match):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ConfigError, match=match) as err:
+        load_model("vlm2vec-v2", weights=str(tiny_dir("tiny-qwen2vl")), device=device)
+    assert "\n" not in str(err.value)
