@@ -125,9 +125,38 @@ def check_settings(adapter: Adapter | str, settings: Mapping[str, Any], where: s
         if key not in accepted:
             hint = suggest(key, accepted, "setting")
             raise ConfigError(f"{where}: {hint} The {adapter.name} adapter accepts: {', '.join(sorted(accepted))}")
+    for key, value in settings.items():
+        check_value(key, value, where)
     merged = {**accepted, **settings}
     merged["recipe"] = resolve_recipe(adapter, merged["recipe"], where)
     return merged
+
+
+_POSITIVE_INTS = ("max_length", "min_pixels", "max_pixels", "num_crops", "batch_size")
+_SIZES = {"image_resize": "[width, height]", "small_image_resize": "[min_side, width, height]"}
+
+
+def check_value(key: str, value: Any, where: str) -> None:
+    """The shared settings' types (a truthy string like "no" must not pass for ``normalize=True``)."""
+    def positive(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+    if value is None:
+        return
+    if key in _POSITIVE_INTS and not positive(value):
+        raise ConfigError(f"{where}: setting {key} must be a positive integer, got {value!r}")
+    if key == "normalize" and not isinstance(value, bool):
+        raise ConfigError(f"{where}: setting normalize must be true or false, got {value!r}")
+    if key in _SIZES and not (isinstance(value, (list, tuple)) and len(value) == _SIZES[key].count(",") + 1
+                              and all(positive(v) for v in value)):
+        raise ConfigError(f"{where}: setting {key} must be {_SIZES[key]} in pixels, got {value!r}")
+    if key == "dtype":
+        from mmeb.models.runtime import check_dtype
+
+        try:
+            check_dtype(value)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: setting dtype {value!r} is invalid ({exc})") from None
 
 
 def resolve_recipe(adapter: Adapter, recipe: str | None, where: str) -> str:

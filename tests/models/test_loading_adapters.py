@@ -117,3 +117,14 @@ def test_run_cli_refuses_native_for_a_model_without_it_in_one_line(tmp_path, cap
                  "--output-dir", str(tmp_path), "--device", "cpu"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "has no 'native' recipe variant" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("adapter, key, value", [
+    ("clip", "normalize", "no"), ("gme", "min_pixels", "x"), ("gme", "max_length", 0), ("e5v", "image_resize", [336]),
+    ("vlm2vec", "small_image_resize", [28, 56]), ("openclip", "dtype", "fp8"), ("sentence_transformers", "batch_size", 2.5),
+])
+def test_a_setting_of_the_wrong_type_is_refused_in_one_line(adapter, key, value):
+    # "no" is truthy: accepted, it would normalise while recording normalize="no"
+    with pytest.raises(ConfigError, match=f"model m: setting {key} ") as err:
+        adapters.check_settings(adapter, {key: value}, "model m")
+    assert "\n" not in str(err.value)
