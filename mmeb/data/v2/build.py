@@ -54,6 +54,12 @@ class Context:
         self.pool = Pool()
         self.queries: list[RankedQuery] = []
         self._folders: dict[str, tuple[str, ...]] = {}
+        self.row: int | None = None  # the row being parsed (errors the parsers do not anticipate name it)
+
+    def each(self, rows: list[dict]):
+        """``enumerate(rows)``, remembering the current row."""
+        for self.row, values in enumerate(rows):
+            yield self.row, values
 
     def where(self, row: int, file: str | None = None) -> str:
         return f"row {row} of {file or self.data_file}"

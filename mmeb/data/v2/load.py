@@ -20,7 +20,7 @@ from mmeb.data.v2.layout import configs_of
 from mmeb.data.v2.build import Context
 from mmeb.data.v2.items import PoolTaskData
 from mmeb.data.v2.media import PAGE_PREFIX, MediaStore
-from mmeb.errors import ConfigError, DataError, DataUnavailableError
+from mmeb.errors import ConfigError, DataError, DataUnavailableError, MMEBError
 from mmeb.tasks.v2.metadata import DATA_VERSIONS, DEFAULT_DATA_VERSION, V2TaskMetadata
 
 
@@ -84,7 +84,8 @@ def load_v2_task(meta: V2TaskMetadata, data_dir: str | os.PathLike | None = None
                                                                      meta.name) for c in configs}
     all_files = [f for fs in files.values() for f in fs]
     first = {name: str(fs[0]) if len(fs) == 1 else str(fs[0].parent) for name, fs in files.items()}
-    ctx = Context(meta, media_root, first[next(iter(first))])
+    # rows of concatenated configs (MVBench) count across the repo: errors name the repo folder
+    ctx = Context(meta, media_root, str(repo_root) if meta.dataset_configs else first[next(iter(first))])
     pages = _parse(ctx, meta, files, first)
     if root is not None:
         resolved = _local_fingerprint(root, all_files, media_root, ctx.origin)
@@ -128,7 +129,22 @@ def _parse(ctx: Context, meta: V2TaskMetadata, files: dict[str, list[Path]], fir
             raise DataError(f"task {meta.name}: {', '.join(first.values())} hold no rows")
         parser = parse_image.parse if meta.modality == "image" else parse_video.PARSERS[meta.parser]
         parser(ctx, rows)
+    except MMEBError:
+        raise
     except KeyError as exc:
         raise DataError(f"task {meta.name}: a row of {', '.join(first.values())} lacks the column {exc}; is "
                         f"this file from {meta.dataset_id}?") from exc
+    except (ValueError, IndexError, TypeError, AttributeError) as exc:  # a value of an unexpected form
+        if ctx.row is None or ctx.row >= len(rows):
+            raise DataError(f"task {meta.name}: cannot read {', '.join(first.values())} ({type(exc).__name__}: "
+                            f"{exc}); is this file from {meta.dataset_id}?") from exc
+        values = rows[ctx.row]
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in values.items())
+        raise ctx.error(ctx.row, f"a value has an unexpected form ({type(exc).__name__}: {exc}); the row holds "
+                                 f"{shown}") from exc
     return {}
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -47,7 +47,7 @@ def _query(ctx: Context, parser: str, row: int, qry_inst: str, qry_text: str, qr
 
 def parse(ctx: Context, rows: list[dict]) -> None:
     parser = ctx.meta.parser
-    for row, values in enumerate(rows):
+    for row, values in ctx.each(rows):
         texts = [_str(t) for t in _list(values.get("tgt_text"))]
         paths = [_str(p) for p in _list(values.get("tgt_img_path"), len(texts))]
         if not texts:

@@ -41,7 +41,7 @@ def _field(ctx: Context, values: dict, column: str, row: int):
 
 def parse_classification(ctx: Context, rows: list[dict]) -> None:
     local = ctx.meta.ranking == "local"  # SmthSmthV2 ranks its own neg_text list
-    for row, values in enumerate(rows):
+    for row, values in ctx.each(rows):
         label = str(_field(ctx, values, "pos_text", row))
         query = _video_query(ctx, row, str(_field(ctx, values, "video_id", row)))
         if local:
@@ -76,7 +76,7 @@ def _qa(ctx: Context, row: int, folder: str, payload: str, names: list[str], tex
 
 
 def parse_mvbench(ctx: Context, rows: list[dict]) -> None:
-    for row, values in enumerate(rows):
+    for row, values in ctx.each(rows):
         question, candidates = str(values["question"]), [str(c) for c in values["candidates"]]
         answer = str(values["answer"])
         options = [f"({chr(ord('A') + i)}) {c}" for i, c in enumerate(candidates)]
@@ -88,7 +88,7 @@ def parse_mvbench(ctx: Context, rows: list[dict]) -> None:
 
 
 def parse_videomme(ctx: Context, rows: list[dict]) -> None:
-    for row, values in enumerate(rows):
+    for row, values in ctx.each(rows):
         options = [str(o) for o in values["options"]]
         payload = str(values["question"]) + "\n" + "\n".join(options)
         answer = str(values["answer"]).strip()
@@ -99,7 +99,7 @@ def parse_videomme(ctx: Context, rows: list[dict]) -> None:
 
 
 def parse_nextqa(ctx: Context, rows: list[dict]) -> None:
-    for row, values in enumerate(rows):
+    for row, values in ctx.each(rows):
         answers = [str(values[f"a{i}"]) for i in range(5)]
         payload = f"{values['question']}\nOptions:\n" + "\n".join(
             f"({chr(ord('A') + i)}) {a}" for i, a in enumerate(answers))
@@ -107,7 +107,7 @@ def parse_nextqa(ctx: Context, rows: list[dict]) -> None:
 
 
 def parse_egoschema(ctx: Context, rows: list[dict]) -> None:
-    for row, values in enumerate(rows):
+    for row, values in ctx.each(rows):
         options = [str(o) for o in values["option"]]
         payload = str(values["question"]) + " ".join(options)
         _qa(ctx, row, str(values["video_idx"]), payload, options, [_strip_letter(o) for o in options],
@@ -115,7 +115,7 @@ def parse_egoschema(ctx: Context, rows: list[dict]) -> None:
 
 
 def parse_activitynetqa(ctx: Context, rows: list[dict]) -> None:
-    for row, values in enumerate(rows):
+    for row, values in ctx.each(rows):
         payload = f"{values['question']}? (A) yes; (B) no."
         _qa(ctx, row, f"v_{values['video_name']}", payload, ["yes", "no"], ["yes", "no"], str(values["answer"]))
 
@@ -135,7 +135,7 @@ _RETRIEVAL_FIELDS = {
 def parse_retrieval(ctx: Context, rows: list[dict]) -> None:
     meta = ctx.meta
     video_of, caption_of = _RETRIEVAL_FIELDS[meta.parser]
-    for row, values in enumerate(rows):
+    for row, values in ctx.each(rows):
         try:
             video, caption = video_of(values), str(caption_of(values))
         except (KeyError, IndexError, TypeError) as exc:
@@ -157,7 +157,7 @@ def _clip(ctx: Context, name: str, frames: tuple[str, ...], instruction: str) ->
 
 def parse_moment_retrieval(ctx: Context, rows: list[dict]) -> None:
     meta = ctx.meta
-    for row, values in enumerate(rows):
+    for row, values in ctx.each(rows):
         video = os.path.splitext(os.path.basename(str(values["video_path"])))[0]
         folder = ctx.folder(video, row)
         query_text = str(values["query"])
@@ -185,7 +185,7 @@ def _seeker_folder(path: str) -> str:
 
 def parse_momentseeker(ctx: Context, rows: list[dict]) -> None:
     meta = ctx.meta
-    for row, values in enumerate(rows):
+    for row, values in ctx.each(rows):
         text, media = str(values["query"]), str(values.get("input_frames") or "")
         if media.endswith(".mp4"):
             instruction = meta.query_instructions["video"]

@@ -183,3 +183,26 @@ def test_target_instructions_that_do_not_match_the_candidate_list_are_refused(mi
     with pytest.raises(DataError) as err:
         load("CIRR", mirror)
     assert "CIRR" in str(err.value) and "row 0" in str(err.value) and "tgt_inst" in str(err.value)
+
+
+@pytest.mark.parametrize("task, repo, config, column, value", [
+    ("NExTQA", "VLM2Vec/NExTQA", "MC", "answer", "Z"),  # not an index
+    ("EgoSchema", "VLM2Vec/EgoSchema", "Subset", "answer", "7"),  # no 8th option
+    ("MVBench", "VLM2Vec/MVBench", "action_sequence", "candidates", None),  # no option list
+])
+def test_a_malformed_value_names_task_row_and_file(mirror, task, repo, config, column, value):
+    """MVBench concatenates its configs (one row each here): its row 1 is the first of action_sequence."""
+    path = _parquet(mirror, repo, config, "train" if task == "MVBench" else "test")
+
+    def damage(rows):
+        for row in rows:
+            row[column] = str(row[column]) if task == "NExTQA" else row[column]  # a text column, as some dumps
+        rows[-1 if task == "MVBench" else 1][column] = value
+
+    _rewrite(path, damage)
+    with pytest.raises(DataError) as err:
+        load(task, mirror)
+    message = str(err.value)
+    where = str(path.parent.parent) if task == "MVBench" else str(path)
+    assert task in message and "row 1 " in message and where in message and column in message, message
+    assert task != "MVBench" or "action_sequence" in message
