@@ -333,6 +333,13 @@ class Blip2Embedder(TwoTowerEmbedder):
     native_changes = "ITC projections (vision_projection / text_projection), per-tower L2"
     always_text = True
 
+    def __init__(self, model, processor, **kwargs: Any):
+        super().__init__(model, processor, **kwargs)
+        # the two recipes embed in different widths (Q-Former hidden vs ITC projection): record the one in use
+        config = model.config
+        self.metadata["embedding_dim"] = int(config.image_text_hidden_size if self.native
+                                             else config.qformer_config.hidden_size)
+
     def _tower_positions(self) -> int:
         return int(self.model.config.qformer_config.max_position_embeddings)
 

@@ -202,3 +202,12 @@ def test_openclip_refuses_unknown_settings(sensitive_dir):
 
     with pytest.raises(ConfigError, match="max_len"):
         load_model(str(sensitive_dir("tiny-openclip")), device="cpu", max_len=5)
+
+
+@pytest.mark.parametrize("recipe", ["default", "native"])
+def test_blip2_records_the_width_it_embeds_in(sensitive_dir, recipe):
+    # the default sums unprojected 768-d Q-Former states, native the 256-d ITC projections: the registry's one
+    # number (768) was recorded for both; the recorded width is the loaded model's
+    adapter = load_model("blip2-itm-vit-g", weights=str(sensitive_dir("tiny-blip2")), device="cpu", recipe=recipe)
+    width = adapter.encode([SHAPES["image+text query"]], task_name="T", role="query").shape[-1]
+    assert adapter.metadata["embedding_dim"] == width
