@@ -4,7 +4,8 @@ Sources: ``data_dir`` (a local mirror: each source repo as a snapshot under ``<d
 media repo under ``<data_dir>/TIGER-Lab/MMEB-V2/``), else the Hugging Face Hub (the repo snapshot in the Hub
 cache at ``metadata.dataset_revision``, the media archives downloaded and extracted under
 ``$MMEB_V2_MEDIA_DIR`` or ``~/.cache/mmeb/mmeb-v2-media``). A local mirror's revision is a full-content
-fingerprint of the task's parquet files and of every frame and image its items read. The data version
+fingerprint of the task's parquet files and of every frame and image its items read; from the Hub, the
+annotation commit plus a fingerprint of those media files (``<commit>+media-<digest>``). The data version
 (``v2.1`` by default: the current Hub data, MomentSeeker de-duplicated, the fixed page tasks) picks the repo
 where it matters.
 """
@@ -89,13 +90,17 @@ def load_v2_task(meta: V2TaskMetadata, data_dir: str | os.PathLike | None = None
     pages = _parse(ctx, meta, files, first)
     if root is not None:
         resolved = _local_fingerprint(root, all_files, media_root, ctx.origin)
+    elif media_root is not None and any(not p.startswith(PAGE_PREFIX) for p in ctx.origin):
+        # the media repo is read at its current revision: record the content of what the task reads
+        resolved = f"{resolved}+{_local_fingerprint(media_root, [], media_root, ctx.origin, prefix='media-')}"
     return PoolTaskData(task_name=meta.name, queries=ctx.queries, pool=ctx.pool.items,
                         images=MediaStore(media_root, meta.name, pages, ctx.origin), dataset_id=repo,
                         revision=resolved, source=source, files=[str(f) for f in all_files], data_version=version,
                         pool_names=ctx.pool.names)
 
 
-def _local_fingerprint(root: Path, files: list[Path], media_root: Path | None, media: dict[str, str]) -> str:
+def _local_fingerprint(root: Path, files: list[Path], media_root: Path | None, media: dict[str, str],
+                       prefix: str = "local-") -> str:
     """A full-content fingerprint of a task's local data: its parquet files and every media file (frame,
     image) its items read; a file that is missing is reported when it is read."""
     from mmeb.fingerprint import files_fingerprint
@@ -106,7 +111,7 @@ def _local_fingerprint(root: Path, files: list[Path], media_root: Path | None, m
             path = media_root / relative
             if not relative.startswith(PAGE_PREFIX) and path.is_file():
                 used.append(path)
-    return files_fingerprint(root, sorted(set(used)))
+    return files_fingerprint(root, sorted(set(used)), prefix)
 
 
 def _parse(ctx: Context, meta: V2TaskMetadata, files: dict[str, list[Path]], first: dict[str, str]):
