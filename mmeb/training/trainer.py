@@ -181,6 +181,11 @@ def train(config: "TrainConfig | dict | str | Path", overrides: list[str] | None
 
     config, world_size, per_device, backbone, data, resume = _validate(config, overrides)
 
+    from transformers import set_seed
+
+    # the Trainer seeds only after the model exists: the LoRA init (and any random head) would otherwise draw
+    # from the process's unseeded RNG, and the same config would train a different model on every run
+    set_seed(config.seed)
     st_model, encoder = build_st_model(config, backbone)
     loss = build_loss(st_model, config)
     logger.info("VLM2Vec training: %s, %d process(es) x %d rows, GradCache %s (chunk %s), tau %.3g, resume %s",

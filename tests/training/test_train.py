@@ -98,3 +98,17 @@ def test_resume_continues_from_the_last_checkpoint(tiny_qwen2vl, train_layout, t
     assert effective["steps"] == 5
     state = json.loads((run / "checkpoint-5" / "trainer_state.json").read_text())
     assert [h["step"] for h in state["log_history"] if "loss" in h] == [1, 2, 3, 4, 5]
+
+
+def test_same_config_and_seed_train_the_same_model(tiny_qwen2vl, train_layout, tmp_path):
+    """`seed` covers the LoRA init too: whatever the process's RNG state before the call (a fresh process
+    starts from a random one), the same config trains the same weights."""
+    from safetensors.torch import load_file
+
+    weights = []
+    for run, noise in (("a", 1), ("b", 2)):
+        torch.manual_seed(noise)
+        out = train(_config(tiny_qwen2vl, train_layout, tmp_path / run, lr_scheduler="constant"), progress=False)
+        weights.append(load_file(str(out / "model.safetensors")))
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
