@@ -186,9 +186,12 @@ def caps_of(image_processor) -> tuple[int | None, int | None]:
 
 
 def qwen_smart_resize(height: int, width: int, min_pixels: int, max_pixels: int, factor: int = 28):
-    """Qwen2VLImageProcessor.smart_resize as the VLM2Vec V2 vendored copy (transformers 4.52) computed it."""
+    """Qwen2VLImageProcessor.smart_resize as the VLM2Vec V2 vendored copy (transformers 4.52) computed it: a side
+    under ``factor`` or an aspect ratio over 200 is sized as a square of the long side (transformers 5 raises)."""
     import math
 
+    if height < factor or width < factor or max(height, width) / min(height, width) > 200:
+        height = width = max(factor, height, width)
     h_bar, w_bar = round(height / factor) * factor, round(width / factor) * factor
     if h_bar * w_bar > max_pixels:
         beta = math.sqrt(height * width / max_pixels)

@@ -129,8 +129,7 @@ def square_extreme_aspect(image, min_pixels: int, max_pixels: int, factor: int =
 
     if max(image.size) / min(image.size) <= 200:
         return image
-    side = max(factor, *image.size)
-    height, width = qwen_smart_resize(side, side, min_pixels, max_pixels, factor)
+    height, width = qwen_smart_resize(image.height, image.width, min_pixels, max_pixels, factor)
     return image.resize((width, height), Image.Resampling.BICUBIC)
 
 

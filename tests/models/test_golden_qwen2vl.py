@@ -92,6 +92,17 @@ def test_vlm2vec_v2_video_matches_the_v2_recipe(v2, name):
     assert cosine(got, want) >= THRESHOLD
 
 
+def test_vlm2vec_v2_sizes_narrow_video_frames_as_its_processor_did(v2):
+    # the vendored smart_resize takes a frame with a side under 28 px as a square of its long side: 100x10 frames
+    # become 112x112 (without that rule they would be 196x28)
+    task, role, clip = VIDEOS["video_cls_query_odd_frames"]
+    inp = ModelInput(clip.instruction, "", None, clip.raw_text, frames=tuple(noise(100, 10, 40 + i) for i in range(3)))
+    square = tuple(f.convert("RGB").resize((112, 112), Image.Resampling.BICUBIC) for f in inp.frames)
+    want = qwen_embedding(v2.model, v2.processor.tokenizer, inp.raw_text,
+                          qwen_video_pixels(square, 4 * 28 * 28, 1280 * 28 * 28), video=True)
+    assert cosine(v2.encode([inp], task_name=task, role=role)[0], want) >= THRESHOLD
+
+
 def test_vlm2vec_v2_takes_an_extreme_aspect_image_as_a_square(v2):
     # V2's vendored smart_resize (src/model/vlm_backbone/qwen2_vl/image_processing_qwen2_vl.py) computes an image
     # whose aspect ratio is over 200 as a square of its long side (transformers 5's raises): 6100x30 -> 980x980
