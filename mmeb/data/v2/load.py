@@ -20,7 +20,7 @@ from mmeb.data.v2 import archives, layout
 from mmeb.data.v2.layout import configs_of
 from mmeb.data.v2.build import Context
 from mmeb.data.v2.items import PoolTaskData
-from mmeb.data.v2.media import PAGE_PREFIX, MediaStore
+from mmeb.data.v2.media import PAGE_PREFIX, MediaStore, inside
 from mmeb.errors import ConfigError, DataError, DataUnavailableError, MMEBError
 from mmeb.tasks.v2.metadata import DATA_VERSIONS, DEFAULT_DATA_VERSION, V2TaskMetadata
 
@@ -102,14 +102,14 @@ def load_v2_task(meta: V2TaskMetadata, data_dir: str | os.PathLike | None = None
 def _local_fingerprint(root: Path, files: list[Path], media_root: Path | None, media: dict[str, str],
                        prefix: str = "local-") -> str:
     """A full-content fingerprint of a task's local data: its parquet files and every media file (frame,
-    image) its items read; a file that is missing is reported when it is read."""
+    image) its items read; a file that is missing or links out of the media folder is reported when read."""
     from mmeb.fingerprint import files_fingerprint
 
     used = list(files)
     if media_root is not None:
         for relative in media:
             path = media_root / relative
-            if not relative.startswith(PAGE_PREFIX) and path.is_file():
+            if not relative.startswith(PAGE_PREFIX) and path.is_file() and inside(media_root, path):
                 used.append(path)
     return files_fingerprint(root, sorted(set(used)), prefix)
 

@@ -8,6 +8,7 @@ the file.
 
 from __future__ import annotations
 
+import os
 import zlib
 from pathlib import Path
 
@@ -15,6 +16,14 @@ from mmeb.data.images import ImageNotFoundError, _normalise, decode_image
 from mmeb.errors import DataError
 
 PAGE_PREFIX = "corpus/"
+
+
+def inside(root: Path, file: Path) -> bool:
+    """Whether ``file`` resolves inside ``root`` (a missing file does): a symlink that leaves the media folder
+    cannot make mmeb read, score and hash a file elsewhere on the machine."""
+    real_root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(file))
+    return real == real_root or real_root in real.parents
 
 
 def page_path(corpus_id) -> str:
@@ -44,7 +53,7 @@ class MediaStore:
             return f"page:{len(page)}:{zlib.crc32(page):08x}"
         try:
             st = self._file(path).stat()
-        except (ImageNotFoundError, OSError):
+        except (DataError, OSError):  # missing, or refused: reading it says why
             return None
         return f"file:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
@@ -60,14 +69,19 @@ class MediaStore:
         if self.root is None:
             raise ImageNotFoundError(f"{self.where(path)}: {path!r} needs the media repo, but no media folder "
                                      "was found; provide it with --data-dir.")
-        return self.root / _normalise(path)
+        file = self.root / _normalise(path)
+        if not inside(self.root, file):
+            raise DataError(f"{self.where(path)}: {path!r} is a symlink to {os.path.realpath(file)}, outside the "
+                            f"media folder {os.path.realpath(self.root)}; refused. Copy the file into the media "
+                            "folder or link the whole media folder instead.")
+        return file
 
     def __contains__(self, path: str) -> bool:
         if path in self.pages:
             return True
         try:
             return self._file(path).is_file()
-        except ImageNotFoundError:
+        except DataError:
             return False
 
     def read_bytes(self, path: str) -> bytes:

@@ -42,3 +42,30 @@ def test_a_revision_file_cannot_pin_a_label_over_the_content(mirror):
     before = _load("K700", mirror).revision
     (mirror / "VLM2Vec/Kinetics-700/REVISION").write_text("abc123\n")
     assert _load("K700", mirror).revision == before
+
+
+def test_a_frame_symlinked_out_of_the_media_root_is_refused(mirror, tmp_path):
+    from mmeb.errors import DataError
+
+    data = _load("K700", mirror)
+    frame = data.queries[0].query.frames[0]
+    target = mirror / MEDIA / frame
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(secret)
+    store = _load("K700", mirror).images
+    with pytest.raises(DataError) as err:
+        store.read_bytes(frame)
+    assert "outside" in str(err.value) and "K700" in str(err.value) and frame in str(err.value)
+
+
+def test_a_media_repo_linked_as_a_whole_is_fine(mirror, tmp_path):
+    media = mirror / MEDIA
+    elsewhere = tmp_path / "big-disk" / "MMEB-V2"
+    elsewhere.parent.mkdir()
+    media.rename(elsewhere)
+    media.symlink_to(elsewhere, target_is_directory=True)
+    data = _load("K700", mirror)
+    frame = data.queries[0].query.frames[0]
+    assert data.images.read_bytes(frame) == (elsewhere / frame).read_bytes()
