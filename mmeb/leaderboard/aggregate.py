@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from mmeb.leaderboard.aggregate_only import GROUP_KEYS
@@ -185,7 +184,7 @@ def build_boards(results: ResultSet, catalog: Catalog) -> list[BenchmarkBoard]:
     for path, r in results.task_results:
         why_unofficial = results.unofficial.get(path)
         key = (*row_identity(r), why_unofficial is not None)
-        meta_file = results.model_meta.get(Path(path).parent, {})
+        meta_file = results.meta_for(path)
         meta_file = {**meta_file, **(meta_file.get("metadata") or {})}  # `mmeb run` nests model facts
         row = rows.get(key)
         if row is None:

@@ -177,7 +177,7 @@ def export_leaderboard(results_dir: str | Path, model: str, *, benchmark: str = 
         metrics.setdefault(modality, {})[key] = dataset_metrics(r)
     if benchmark == "MMEB-V2":
         metrics = {m: metrics.get(m, {}) for m in ("image", "video", "visdoc")}
-    data = {"metadata": _metadata(model, task_results, results.model_meta.get(chosen[0][0].parent, {}), metadata),
+    data = {"metadata": _metadata(model, task_results, results.meta_for(chosen[0][0]), metadata),
             "metrics": metrics}
     check_finite(data)
     return data

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from mmeb.leaderboard.aggregate_only import AGGREGATES_FILE, AggregateOnlyResult
 from mmeb.results.schema import ModelMeta, TaskResult
-from mmeb.results.store import ERROR_SUFFIX, MODEL_META, json_files
+from mmeb.results.store import BENCHMARK_FOLDERS, ERROR_SUFFIX, MODEL_META, json_files
 
 #: a result file with per-query predictions for the largest task (8,564 queries) is well under 2 MiB
 MAX_RESULT_BYTES = 32 * 2**20
@@ -52,6 +52,14 @@ class ResultSet:
     trusted: bool = False  # the shipped published rows (package data); never a user's tree
     unofficial: dict[Path, str] = field(default_factory=dict)  # result file -> why it is not official
     n_unofficial_hidden: int = 0  # unofficial results left out (shown with --include-unofficial)
+
+    def meta_for(self, result_file: Path) -> dict[str, Any]:
+        """The model_meta.json of a result file's model folder: next to it, or one level up for a benchmark
+        that keeps its results in a sub-folder (``<revision>/MMEB-V2/<Task>.json``)."""
+        folder = Path(result_file).parent
+        if folder not in self.model_meta and folder.name in BENCHMARK_FOLDERS.values():
+            folder = folder.parent
+        return self.model_meta.get(folder, {})
 
     def extend(self, other: ResultSet) -> None:
         self.task_results += other.task_results

@@ -184,3 +184,20 @@ def test_export_names_the_page_tasks_fixed_only_for_the_fixed_data(v2, results_d
         fixed = version == "v2.1"
         for task in ("ViDoSeek-page", "MMLongBench-page"):
             assert ((task + "-fixed") in visdoc) is fixed and (task in visdoc) is not fixed, (version, task)
+
+
+def test_a_v2_run_gets_the_model_facts_of_its_model_meta(v2, results_dir, tmp_path):
+    """`mmeb run` writes model_meta.json in the revision folder and the MMEB-V2 results one level down
+    (<revision>/MMEB-V2/<Task>.json): the V2 row and export still carry the model's size and URL."""
+    folder = results_dir / "org__v2" / "r1"
+    (folder / "MMEB-V2").mkdir(parents=True)
+    (folder / "model_meta.json").write_text(json.dumps(
+        {"name": "org/v2", "revision": "r1", "metadata": {"size_b": 2.0, "url": "https://example.org/v2",
+                                                          "embedding_dim": 1536}}))
+    for info in v2.tasks("MMEB-V2"):
+        (folder / "MMEB-V2" / f"{info.name}.json").write_text(_v2_result(info).model_dump_json(exclude_none=True))
+    build_leaderboard(results_dir, tmp_path)
+    row = next(r for r in _board(tmp_path)["rows"] if r["model"] == "org/v2")
+    assert row["size_b"] == 2.0 and row["url"] == "https://example.org/v2"
+    meta = export_leaderboard(results_dir, "org/v2", benchmark="MMEB-V2")["metadata"]
+    assert meta["model_size"] == 2.0 and meta["embedding_dimension"] == 1536 and meta["url"] == "https://example.org/v2"
