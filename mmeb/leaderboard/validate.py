@@ -18,6 +18,7 @@ from mmeb.leaderboard.catalog import Catalog, task_catalog
 from mmeb.leaderboard.identity import benchmark_of, recomputable, row_identity
 from mmeb.leaderboard.load import Problem, ResultSet, read_results
 from mmeb.results.schema import TaskResult
+from mmeb.tasks.v2.metadata import BENCHMARK as V2_BENCHMARK, DATA_VERSIONS
 
 SCORE_TOLERANCE = 1e-6  # recomputed vs stated score (floats written as JSON round-trip exactly)
 UNRESOLVED_REVISIONS = {"", "main", "master", "head", "latest"}  # branch names are not pinned snapshots
@@ -59,6 +60,12 @@ def _check_task(path: Path, r: TaskResult, catalog: Catalog, trusted: bool) -> I
         if expected is not None and stated is not None and stated != expected:
             yield Problem(path, f"{attr} is {getattr(r, attr)!r} but task {r.task_name} is {expected!r}",
                           "rerun with `mmeb run`; do not edit result files")
+    version = r.dataset.version
+    if r.published is None and benchmark_of(r) == V2_BENCHMARK and version is not None \
+            and version not in DATA_VERSIONS:
+        yield Problem(path, f"dataset.version is {version!r}, not an MMEB-V2 data version "
+                            f"({', '.join(DATA_VERSIONS)})", "rerun with `mmeb run` (--data-version picks one)")
+        return
     if trusted or meta.n_queries is None:
         return  # published rows keep the count of their benchmark version
     limit = r.evaluation.limit if r.evaluation is not None else None

@@ -201,3 +201,21 @@ def test_a_v2_run_gets_the_model_facts_of_its_model_meta(v2, results_dir, tmp_pa
     assert row["size_b"] == 2.0 and row["url"] == "https://example.org/v2"
     meta = export_leaderboard(results_dir, "org/v2", benchmark="MMEB-V2")["metadata"]
     assert meta["model_size"] == 2.0 and meta["embedding_dimension"] == 1536 and meta["url"] == "https://example.org/v2"
+
+
+def test_an_unknown_v2_data_version_is_refused(results_dir):
+    from mmeb.leaderboard.load import read_results
+    from mmeb.leaderboard.validate import validate_results
+
+    info = next(t for t in v2_catalog().tasks("MMEB-V2") if t.name == "K700")
+    folder = results_dir / "org__v2" / "r1" / "MMEB-V2"
+    folder.mkdir(parents=True)
+    path = folder / "K700.json"
+    for version, ok in (("v2.1", True), ("v2.0.0", True), ("v3", False), ("", False)):
+        r = _v2_result(info)
+        r = r.model_copy(update={"dataset": r.dataset.model_copy(update={"version": version})})
+        path.write_text(r.model_dump_json(exclude_none=True))
+        problems = validate_results(read_results(path))
+        assert (problems == []) is ok, (version, [str(p) for p in problems])
+        if not ok:
+            assert "dataset.version" in problems[0].what and not problems[0].unofficial
