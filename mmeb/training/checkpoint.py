@@ -12,17 +12,28 @@ from mmeb.errors import ConfigError
 TRAINABLE_FILE = "trainable.safetensors"
 
 
-def trainable_state(module) -> dict[str, Any]:
+def _clean(name: str) -> str:
+    """A parameter name as the unwrapped model's state dict spells it (FSDP / checkpointing wrappers insert
+    their own module levels into ``named_parameters``)."""
+    return name.replace("_fsdp_wrapped_module.", "").replace("_checkpoint_wrapped_module.", "")
+
+
+def trainable_state(module, full_state: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The trainable tensors of ``module``; ``full_state``: its gathered state dict where the module itself holds
+    only this rank's shard (FSDP) - its parameters are then empty views."""
+    names = [n for n, p in module.named_parameters() if p.requires_grad]
+    source = {n: p for n, p in module.named_parameters()} if full_state is None else full_state
     # clone: tied weights (embeddings / lm_head) share storage, which safetensors refuses to write
-    return {n: p.detach().cpu().clone().contiguous() for n, p in module.named_parameters() if p.requires_grad}
+    return {_clean(n): source[n if full_state is None else _clean(n)].detach().cpu().clone().contiguous()
+            for n in names}
 
 
-def save_trainable(module, directory: str | Path) -> Path:
+def save_trainable(module, directory: str | Path, full_state: dict[str, Any] | None = None) -> Path:
     from safetensors.torch import save_file
 
     path = Path(directory) / TRAINABLE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(trainable_state(module), str(path))
+    save_file(trainable_state(module, full_state), str(path))
     return path
 
 

@@ -28,9 +28,16 @@ class VLM2VecTrainer(SentenceTransformerTrainer):
     """Checkpoints hold the trainable weights only (a LoRA run writes megabytes, not the base model)."""
 
     def _save(self, output_dir: str | None = None, state_dict=None) -> None:
-        save_trainable(self.model, output_dir or self.args.output_dir)
+        # every rank comes here; under FSDP the Trainer hands in the gathered state (the model holds shards)
+        if self.args.should_save:
+            save_trainable(self.model, output_dir or self.args.output_dir,
+                           full_state=state_dict if self.is_fsdp_enabled else None)
 
     def _load_from_checkpoint(self, checkpoint_path: str, model=None) -> None:
+        if self.is_fsdp_enabled:  # the sharded model loads the Trainer's own FSDP checkpoint of it
+            from transformers import Trainer
+
+            return Trainer._load_from_checkpoint(self, checkpoint_path, model)
         load_trainable(self.model, checkpoint_path)
 
     def create_accelerator_and_postprocess(self) -> None:

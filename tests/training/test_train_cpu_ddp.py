@@ -64,3 +64,17 @@ def test_one_process_fsdp_and_cpu_deepspeed_are_refused(tiny_qwen2vl, train_layo
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     with pytest.raises(ConfigError, match=message):
         check(_config(tiny_qwen2vl, train_layout, tmp_path / "x", **setting))
+
+
+@pytest.mark.slow  # two torchrun jobs of two processes each
+def test_fsdp_checkpoint_holds_whole_tensors_and_resumes_the_same_step(tiny_qwen2vl, train_layout, tmp_path):
+    settings = dict(fsdp="full_shard", lora=True, max_steps=2, save_steps=1)
+    whole = _train(_config(tiny_qwen2vl, train_layout, tmp_path / "whole", **settings), tmp_path, 2)
+    checkpoint = tmp_path / "whole" / "checkpoint-1"
+    saved = load_file(str(checkpoint / "trainable.safetensors"))
+    assert saved and all("lora_" in k and "_fsdp" not in k for k in saved)
+    assert all(t.numel() > 0 for t in saved.values()), {k: t.shape for k, t in saved.items()}
+    resumed = _train(_config(tiny_qwen2vl, train_layout, tmp_path / "resumed", resume=str(checkpoint), **settings),
+                     tmp_path, 2)
+    assert resumed["effective"]["resumed_from"] == str(checkpoint)
+    assert resumed["loss_history"][-1] == pytest.approx(whole["loss_history"][1], rel=1e-5)
