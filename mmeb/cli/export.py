@@ -48,8 +48,14 @@ def _run(args) -> int:
               f"{', ...' if len(missing) > 6 else ''}); the public leaderboard shows a partial row",
               file=sys.stderr)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text, encoding="utf-8")
+        try:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            from mmeb.errors import MMEBError
+
+            raise MMEBError(f"cannot write {args.out}: {exc.strerror or exc} ({exc.filename or args.out}); pass "
+                            "--out a file in a folder you can write") from exc
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

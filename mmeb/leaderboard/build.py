@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mmeb.errors import MMEBError
 from mmeb.leaderboard.aggregate import BenchmarkBoard, build_boards
 from mmeb.leaderboard.catalog import task_catalog
 from mmeb.leaderboard.render_data import render_csv, render_json
@@ -56,7 +57,6 @@ def build_leaderboard(results_dir: str | Path | None = "results", output_dir: st
                          catalog=catalog)
     boards = build_boards(results, catalog)
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     contents = {
         "leaderboard.md": render_markdown(boards),
         "leaderboard.csv": render_csv(boards),
@@ -64,8 +64,13 @@ def build_leaderboard(results_dir: str | Path | None = "results", output_dir: st
         "index.html": render_html(boards),
     }
     files = []
-    for name, text in contents.items():
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        files.append(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in contents.items():
+            path = out / name
+            path.write_text(text, encoding="utf-8")
+            files.append(path)
+    except OSError as exc:
+        raise MMEBError(f"cannot write the leaderboard into {out}: {exc.strerror or exc}; pass --output-dir a "
+                        "folder you can write") from exc
     return Leaderboard(boards, files, results.n_unofficial_hidden)

@@ -5,6 +5,8 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from mmeb.cli import main
 from mmeb.leaderboard import build_leaderboard
 from mmeb.leaderboard.format import pct
@@ -93,3 +95,18 @@ def test_published_rows_are_visibly_marked(tmp_path):
     assert "## Sources of published rows" in md
     html = (tmp_path / "lb" / "index.html").read_text()
     assert html.count('class="badge published"') >= 10
+
+
+@pytest.mark.parametrize("command", ["leaderboard", "export"])
+def test_an_unwritable_output_is_one_clear_line(results_dir, tmp_path, capsys, command):
+    write_model(results_dir, "org/m", tasks=["ImageNet-1K"])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    args = (["leaderboard", "--results-dir", str(results_dir), "--output-dir", str(blocker), "--no-published"]
+            if command == "leaderboard" else
+            ["export", "--format", "mmeb-leaderboard", "--results-dir", str(results_dir), "--model", "org/m",
+             "--out", str(blocker / "m.json")])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and str(blocker) in errors[0] and "Traceback" not in err, err
