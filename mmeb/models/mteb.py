@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from mmeb.errors import ConfigError, MMEBError, suggest
-from mmeb.models.protocol import ModelInput
+from mmeb.models.protocol import ModelInput, refuse_video
 
 _CODES = {("text",): "t", ("image",): "i", ("image", "text"): "it"}
 
@@ -85,6 +85,7 @@ class MTEBEmbedder:
     def encode(self, inputs: list[ModelInput], *, task_name: str = "", role: str = "query", **_: Any):
         import torch
 
+        refuse_video(inputs, model=self.name, recipe="MTEB wrapper", task_name=task_name)
         groups: dict[tuple, list[int]] = {}
         for i, inp in enumerate(inputs):
             modality = tuple(m for m, present in (("image", inp.image is not None), ("text", bool(inp.text)))

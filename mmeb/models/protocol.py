@@ -47,3 +47,13 @@ class ModelInput:
 @runtime_checkable
 class EmbeddingModel(Protocol):
     def encode(self, inputs: list[ModelInput], **context: Any) -> Any: ...
+
+
+def refuse_video(inputs: list[ModelInput], *, model: str, recipe: str, task_name: str = "") -> None:
+    """A recipe without a video path refuses video items in one line: embedding only their text (or nothing)
+    would be a silently wrong score."""
+    if any(inp.frames is not None for inp in inputs):
+        from mmeb.errors import ConfigError
+
+        raise ConfigError(f"{model}: task {task_name or '?'} has video inputs (frames), which the {recipe} recipe in "
+                          "mmeb does not form; run image and visual-document tasks with this model.")

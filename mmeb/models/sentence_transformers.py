@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mmeb.errors import ConfigError, MMEBError
-from mmeb.models.protocol import ModelInput
+from mmeb.models.protocol import ModelInput, refuse_video
 from mmeb.models.two_tower import tower_text
 
 
@@ -93,6 +93,7 @@ class SentenceTransformerEmbedder:
     def encode(self, inputs: list[ModelInput], *, task_name: str = "", role: str = "query", **_: Any):
         import torch
 
+        refuse_video(inputs, model=self.name, recipe="sentence-transformers", task_name=task_name)
         groups: dict[Any, list[int]] = {}
         payloads: list[Any] = []
         for i, inp in enumerate(inputs):

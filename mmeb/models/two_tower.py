@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from mmeb.data.items import IMAGE_PLACEHOLDER
-from mmeb.models.protocol import ModelInput
+from mmeb.models.protocol import ModelInput, refuse_video
 
 PAPER_MAX_LEN = 128  # DataArguments.max_len at b1dc1e6; the tower's position limit caps it
 # LAVIS blip_processors.py BlipImageBaseProcessor (the OpenAI CLIP statistics)
@@ -157,6 +157,7 @@ class TwoTowerEmbedder:
         return self
 
     def prepare(self, inputs: list[ModelInput], *, task_name: str = "", role: str = "query", **_: Any) -> dict:
+        refuse_video(inputs, model=self.name, recipe=self.family, task_name=task_name)
         texts, text_rows = [], []
         for i, inp in enumerate(inputs):
             text = self.text_of(inp)

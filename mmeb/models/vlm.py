@@ -23,8 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from mmeb.data.items import IMAGE_PLACEHOLDER
-from mmeb.errors import ConfigError, DataError
-from mmeb.models.protocol import ModelInput
+from mmeb.errors import DataError
+from mmeb.models.protocol import ModelInput, refuse_video
 
 #: image token per backbone, as the official code swapped ``<|image_1|>`` for it
 IMAGE_TOKENS = {"qwen2_vl": "<|image_pad|>", "llava_next": "<image>", "phi3_v": "<|image_1|>"}
@@ -408,11 +408,7 @@ class VLMEmbedder:
         return self
 
     def prepare(self, inputs: list[ModelInput], *, task_name: str, role: str, **_: Any) -> dict:
-        if any(getattr(inp, "frames", None) is not None for inp in inputs):
-            # embedding a video item as its text alone would give a silently wrong score
-            raise ConfigError(f"{self.name}: task {task_name or '?'} has video inputs (frames), which the "
-                              f"{self.recipe_settings().get('adapter', 'VLM')} recipe in mmeb does not form yet; "
-                              "run image and visual-document tasks with this model.")
+        refuse_video(inputs, model=self.name, recipe=self.recipe_settings().get("adapter", "VLM"), task_name=task_name)
         texts = [self.format(inp, task_name=task_name, role=role) for inp in inputs]
         images = [inp.image if isinstance(inp.image, tuple) else  # a video's frames, formed by the recipe
                   self.image_for(inp.image) if inp.image is not None else None for inp in inputs]

@@ -87,3 +87,10 @@ def test_run_cli_records_that_mteb_formed_the_inputs(registered, tmp_path):
     model = json.loads(result.read_text())["model"]
     assert model["name"] == f"mteb:{NAME}" and model["settings"]["adapter"] == "mteb"
     assert "MTEB's wrapper" in model["settings"]["inputs_formed_by"]
+
+
+def test_mteb_refuses_video_frames(registered):
+    clip = ModelInput("Understand the content of the provided video.", "", None,
+                      "<|video_pad|> Understand the content of the provided video.", frames=(image(), image()))
+    with pytest.raises(ConfigError, match="task MSR-VTT has video inputs"):
+        load_model(f"mteb:{NAME}", device="cpu").encode([clip], task_name="MSR-VTT", role="candidate")

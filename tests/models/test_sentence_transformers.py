@@ -89,3 +89,14 @@ def test_st_refuses_unknown_settings(st_dir):
 
     with pytest.raises(ConfigError, match="promptname"):
         load_model(f"st:{st_dir}", device="cpu", promptname="query")
+
+
+def test_st_refuses_video_frames(st_dir):
+    from model_helpers import image
+
+    from mmeb.errors import ConfigError
+
+    clip = ModelInput("Understand the content of the provided video.", "", None,
+                      "<|video_pad|> Understand the content of the provided video.", frames=(image(), image()))
+    with pytest.raises(ConfigError, match="task MSR-VTT has video inputs"):
+        load_model(f"st:{st_dir}", device="cpu").encode([clip], task_name="MSR-VTT", role="candidate")

@@ -99,3 +99,18 @@ def test_recipes_with_their_own_pixel_pipeline_refuse_device_preprocessing(tiny_
 
     with pytest.raises(ConfigError, match="preprocess reference"):
         tiny_model("tiny-blip2").set_preprocess("device")
+
+
+@pytest.mark.parametrize("preset", ["tiny-clip", "tiny-blip2", "tiny-openclip"])
+def test_video_frames_are_refused_not_embedded_as_text(tiny_model, preset):
+    # a two-tower recipe has no video path: the clip's caption alone would be a silently wrong embedding
+    from model_helpers import image
+
+    from mmeb.errors import ConfigError
+    from mmeb.models.protocol import ModelInput
+
+    clip = ModelInput("Understand the content of the provided video.", "", None,
+                      "<|video_pad|> Understand the content of the provided video.", frames=(image(), image()))
+    with pytest.raises(ConfigError, match="task MSR-VTT has video inputs") as err:
+        tiny_model(preset).encode([clip], task_name="MSR-VTT", role="candidate")
+    assert "\n" not in str(err.value)
