@@ -397,7 +397,10 @@ class _Planner:
             return None, None
         wanted = keys.scoring_key(dataset=dataset, model=identity,
                                   evaluation=self.settings.evaluation_key(benchmark))
-        return reuse.reusable(self.store, location, task.name, wanted, benchmark)
+        stored, why = reuse.reusable(self.store, location, task.name, wanted, benchmark)
+        if stored is not None and self.settings.save_predictions and stored.predictions is None:
+            return None, "its result holds no per-query predictions (--save-predictions asks for them)"
+        return stored, why
 
     def all_reusable(self, task_list: list[Task], identity: dict) -> list[TaskResult] | None:
         location, _ = reuse.location_for(self.store, identity, self.evaluation)

@@ -226,3 +226,18 @@ def test_a_remembered_load_does_not_answer_a_run_with_another_preprocess(setup, 
     reference = run_evaluation(str(model_dir), TASKS, RunSettings(**settings))
     assert len(loads) == 2 and [o.status for o in reference.outcomes] == ["skipped"] * 3
     assert all("preprocess" not in o.result.scoring_key.model["settings"] for o in reference.outcomes)
+
+
+def test_a_result_without_predictions_is_not_reused_by_a_run_that_saves_them(tmp_path, tie_task):
+    """--save-predictions after a plain run: the submission needs per-query predictions, so the stored
+    result (same scores, no predictions) is recomputed, not silently kept."""
+    settings = dict(output_dir=str(tmp_path / "out"), num_workers=0, progress=False)
+    run_evaluation(ContentModel(), [tie_task], RunSettings(**settings))
+    saved = run_evaluation(ContentModel(), [tie_task], RunSettings(**settings, save_predictions=True))
+    assert saved.outcomes[0].status == "done" and saved.outcomes[0].result.predictions
+    stored = json.loads(next((tmp_path / "out").rglob("TieTask.json")).read_text())
+    assert len(stored["predictions"]) == stored["n_queries"]
+    again = run_evaluation(ContentModel(), [tie_task], RunSettings(**settings, save_predictions=True))
+    assert again.outcomes[0].status == "skipped" and again.outcomes[0].result.predictions
+    plain = run_evaluation(ContentModel(), [tie_task], RunSettings(**settings))
+    assert plain.outcomes[0].status == "skipped"  # results with predictions serve a plain run
