@@ -419,9 +419,9 @@ class Encoder:
                     _, payload = future.result()
                 except BrokenProcessPool as exc:
                     self._restart_processes(job)
-                    raise MMEBError(f"task {job.task_name}, {job.role}s: a worker process died while preparing a "
-                                    "batch (killed for memory?); run again with fewer --num-workers or with "
-                                    "--loader threads") from exc
+                    raise MMEBError(f"task {job.task_name}, {role_noun(job.role)}: a worker process died while "
+                                    "preparing a batch (killed for memory?); run again with fewer --num-workers or "
+                                    "with --loader threads") from exc
                 prepared = (batch, payload)  # the worker numbered the batch's rows 0..n-1
                 yield _pinned(prepared) if self.options.device.type == "cuda" else prepared
             return

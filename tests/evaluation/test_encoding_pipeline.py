@@ -155,6 +155,7 @@ def test_a_dead_worker_process_fails_its_task_in_one_line_and_the_next_task_runs
     report = run_evaluation(model, tasks, RunSettings(num_workers=2, batch_size=1, loader="processes",
                                                       progress=False))
     assert "worker process died" in report.failures["First"] and "--num-workers" in report.failures["First"]
+    assert report.failures["First"].startswith(("task First, queries:", "task First, candidates:"))
     (alone,) = evaluate(FastPathModel(), [tasks[1]], num_workers=0, progress=False)
     assert [r.task_name for r in report.results] == ["Second"] and report.results[0].scores == alone.scores
 
