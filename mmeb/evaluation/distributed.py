@@ -96,20 +96,24 @@ def _comm_device() -> torch.device:
     return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
 
 
-def raise_if_any_failed(error: BaseException | None) -> None:
-    """Collective: every rank learns whether any rank failed, so no rank waits forever in a gather."""
+def raise_if_any_failed(error: BaseException | None, plan: str | None = None, where: str = "") -> None:
+    """Collective: every rank learns whether any rank failed, so no rank waits forever in a gather; and
+    whether the ranks planned the same batches (``plan``: a digest), so all of them fail alike when not."""
     if not active():
         if error is not None:
             raise error
         return
-    messages: list[str | None] = [None] * world_size()
-    dist.all_gather_object(messages, None if error is None else f"{type(error).__name__}: {error}")
+    reports: list[tuple[str | None, str | None] | None] = [None] * world_size()
+    dist.all_gather_object(reports, (None if error is None else f"{type(error).__name__}: {error}", plan))
     if error is not None:
         raise error
-    failed = [(r, m) for r, m in enumerate(messages) if m is not None]
+    failed = [(r, m) for r, (m, _) in enumerate(reports) if m is not None]
     if failed:
         r, message = failed[0]
         raise MMEBError(f"rank {r} failed while encoding: {message}")
+    if len({p for _, p in reports}) > 1:
+        raise MMEBError(f"{where}: the ranks planned different items to encode (the embedding cache or the "
+                        "data changed while they planned); run again")
 
 
 def gather_rows(rows: list[int], matrix: torch.Tensor) -> tuple[list[int], torch.Tensor]:

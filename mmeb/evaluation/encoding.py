@@ -470,6 +470,10 @@ class Encoder:
             if self.progress is not None:
                 bar = self.progress.add_task(f"{job.task_name} {role_noun(job.role)}", total=n_fresh)
             rows, parts = self._run(job, plan, bar, started)
+            if len({part.shape[1] for part in parts}) > 1:  # before the gather: every rank must learn of it
+                dims = sorted({part.shape[1] for part in parts})
+                raise ModelOutputError(f"task {job.task_name}, role {job.role}: batches returned different "
+                                       f"dims {dims}")
         except Exception as exc:  # re-raised below, after the other ranks learn of it
             error = exc
         finally:
@@ -479,11 +483,10 @@ class Encoder:
             if bar is not None:
                 self.progress.remove_task(bar)
         self.stats.roles += 1
-        distributed.raise_if_any_failed(error)
+        agreed = (hashlib.sha256(repr(plan.batches).encode()).hexdigest()
+                  if plan is not None and distributed.active() else None)
+        distributed.raise_if_any_failed(error, agreed, f"task {job.task_name}, role {job.role}")
         assert plan is not None
-        if parts and len({part.shape[1] for part in parts}) > 1:
-            dims = sorted({part.shape[1] for part in parts})
-            raise ModelOutputError(f"task {job.task_name}, role {job.role}: batches returned different dims {dims}")
         fresh = torch.cat(parts) if parts else torch.zeros((0, 0))
         rows, fresh = distributed.gather_rows(rows, fresh)
         if self.cache is not None and distributed.is_main() and len(rows):

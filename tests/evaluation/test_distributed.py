@@ -56,7 +56,8 @@ def _unique_keys(mirror, task):
 
 
 RANK_SCRIPT = '''
-import os, sys
+import datetime, os, sys
+import numpy as np
 import torch, torch.distributed as dist, torch.multiprocessing as mp
 
 sys.path.insert(0, {tests!r})
@@ -64,7 +65,7 @@ sys.path.insert(0, {tests!r})
 
 def worker(rank, cache_dir, port):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
-    dist.init_process_group("gloo", rank=rank, world_size=2)
+    dist.init_process_group("gloo", rank=rank, world_size=2, timeout=datetime.timedelta(seconds=60))
     from mmeb.evaluation.cache import EmbeddingCache
     from mmeb.evaluation.encoding import EncodeOptions, Encoder
     from engine_testdata import text_item
@@ -80,6 +81,20 @@ def worker(rank, cache_dir, port):
         reference = encoder.encode(again, None, task_name="T", role="query")
     with open(f"{{cache_dir}}.rank{{rank}}", "w") as handle:
         handle.write(f"equal {{torch.equal(second, reference)}}")
+
+    class MixedDims(ContentModel):  # rank 1's batches disagree in dim: every rank must fail, none hang
+        def encode(self, inputs, **context):
+            self.calls.append(len(inputs))
+            return np.ones((len(inputs), 8 if rank == 1 and len(self.calls) == 1 else 16))
+
+    with Encoder(MixedDims(), options) as encoder:
+        try:
+            encoder.encode(items, None, task_name="T", role="query")
+            outcome = "no error"
+        except Exception as exc:
+            outcome = f"{{type(exc).__name__}}: {{exc}}"
+    with open(f"{{cache_dir}}.dims{{rank}}", "w") as handle:
+        handle.write(outcome)
     dist.destroy_process_group()
 
 
@@ -89,9 +104,10 @@ if __name__ == "__main__":
 
 
 @pytest.mark.slow
-def test_ranks_plan_alike_when_rank_0_stored_vectors_during_the_run(tmp_path):
+def test_ranks_plan_alike_and_fail_alike(tmp_path):
     """Only rank 0 writes the cache: a role whose items rank 0 stored earlier in the same run (MMEB-V1 and
-    MMEB-V2 tasks share names) must be planned the same on every rank, or rows go missing."""
+    MMEB-V2 tasks share names) must be planned the same on every rank, or rows go missing. A model output
+    error on one rank fails every rank (none waits for the others in a gather)."""
     import socket
 
     script = tmp_path / "ranks.py"
@@ -104,3 +120,6 @@ def test_ranks_plan_alike_when_rank_0_stored_vectors_during_the_run(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert [(tmp_path / f"cache.rank{rank}").read_text() for rank in (0, 1)] == ["equal True", "equal True"]
+    dims = [(tmp_path / f"cache.dims{rank}").read_text() for rank in (0, 1)]
+    assert dims[0].startswith("MMEBError: rank 1 failed while encoding") and "different dims [8, 16]" in dims[0]
+    assert dims[1].startswith("ModelOutputError: task T, role query: batches returned different dims [8, 16]")
