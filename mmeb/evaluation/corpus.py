@@ -144,8 +144,8 @@ def submit_pool_task(task: Any, data, encoder, limit: int | None) -> LoadedPoolT
     query_items = [None] * len(unique)
     for q, qid in zip(queries, query_ids):
         query_items[qid] = q.query
-    jobs = (encoder.submit(query_items, data.images, task_name=task.name, role="query"),
-            encoder.submit(data.pool, data.images, task_name=task.name, role="candidate"))
+    jobs = (encoder.submit(query_items, data.images, task_name=task.name, role="query", group=data),
+            encoder.submit(data.pool, data.images, task_name=task.name, role="candidate", group=data))
     return LoadedPoolTask(data, queries, query_ids, jobs)
 
 

@@ -276,12 +276,15 @@ def to_embedding_matrix(output: Any, n_inputs: int, task_name: str, role: str) -
 class RoleJob:
     """One role of one task in the pipeline: planned on the planner thread, encoded by ``Encoder.result``."""
 
-    def __init__(self, items: Sequence[Item], images: ImageStore | None, task_name: str, role: str):
+    def __init__(self, items: Sequence[Item], images: ImageStore | None, task_name: str, role: str,
+                 group: object | None = None):
         self.items, self.images, self.task_name, self.role = items, images, task_name, role
+        self.group = group  # the roles of one task share it: a worker death in one drops the others
         self.planned: Future = Future()
         self.local: list[list[int]] = []  # this rank's batches
         self.submitted = 0  # batches handed to the pool so far
         self.failed = False
+        self.dropped = False  # its task already failed: never prepared
 
 
 class Encoder:
@@ -327,14 +330,20 @@ class Encoder:
         return pool
 
     def _restart_processes(self, failed: RoleJob) -> None:
-        """A worker process died (the pool is broken): start a new pool; the batches other roles had in
-        flight are prepared again there. ``failed``'s own batches are dropped by ``discard``."""
+        """A worker process died (the pool is broken): start a new pool; the batches other tasks' roles had
+        in flight are prepared again there. ``failed``'s own batches are dropped by ``discard``, and the other
+        roles of its task are dropped here (their task has failed: preparing them could only break the new
+        pool under the next task)."""
         with self._queue_lock:
             broken, self._pool = self._pool, self._start_processes()
+            for job in self._queue:
+                if job is not failed and failed.group is not None and job.group is failed.group:
+                    job.dropped = True
             for owner, _ in self._inflight:
-                if owner is not failed:
+                if owner is not failed and not owner.dropped:
                     owner.submitted -= 1
-            self._inflight = collections.deque((o, f) for o, f in self._inflight if o is failed)
+            self._inflight = collections.deque((o, f) for o, f in self._inflight
+                                               if o is failed or o.dropped)
         broken.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> "Encoder":
@@ -349,8 +358,10 @@ class Encoder:
                 pool.shutdown(wait=True, cancel_futures=True)
 
     # ---------------------------------------------------------------- submitting and planning
-    def submit(self, items: Sequence[Item], images: ImageStore | None, *, task_name: str, role: str) -> RoleJob:
-        job = RoleJob(items, images, task_name, role)
+    def submit(self, items: Sequence[Item], images: ImageStore | None, *, task_name: str, role: str,
+               group: object | None = None) -> RoleJob:
+        """Queue one role; ``group`` ties the roles of one task together (see ``RoleJob.group``)."""
+        job = RoleJob(items, images, task_name, role, group)
         with self._queue_lock:
             self._queue.append(job)
         if self._planner is not None:
@@ -393,7 +404,7 @@ class Encoder:
             for job in list(self._queue):
                 if len(self._inflight) >= self._depth or not job.planned.done():
                     return  # never skip ahead of a role still planning: batches leave in submission order
-                if job.failed:
+                if job.failed or job.dropped:
                     continue
                 while job.submitted < len(job.local) and len(self._inflight) < self._depth:
                     batch = job.local[job.submitted]
@@ -463,6 +474,9 @@ class Encoder:
         parts: list[torch.Tensor] = []
         bar = None
         try:
+            if job.dropped:
+                raise MMEBError(f"task {job.task_name}, {role_noun(job.role)}: not encoded (a worker process died "
+                                "in another role of the task)")
             plan = job.planned.result()
             self.stats.plan_s += time.perf_counter() - started
             self.stats.images_read += plan.images_read

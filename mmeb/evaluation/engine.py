@@ -454,8 +454,8 @@ class _TaskLoader:
         if not rows:
             raise MMEBError(f"task {task.name}: no query rows in {data.source}")
         queries, query_ids, candidates, candidate_ids = index_rows(rows)
-        jobs = (self.encoder.submit(queries, data.images, task_name=task.name, role="query"),
-                self.encoder.submit(candidates, data.images, task_name=task.name, role="candidate"))
+        jobs = (self.encoder.submit(queries, data.images, task_name=task.name, role="query", group=data),
+                self.encoder.submit(candidates, data.images, task_name=task.name, role="candidate", group=data))
         return _LoadedTask(data, rows, query_ids, candidate_ids, jobs)
 
 

@@ -160,6 +160,40 @@ def test_a_dead_worker_process_fails_its_task_in_one_line_and_the_next_task_runs
     assert [r.task_name for r in report.results] == ["Second"] and report.results[0].scores == alone.scores
 
 
+class DiesOnFirstTaskMarking(FastPathModel):
+    """Kills its worker on every batch of the task "First"; a candidate batch leaves a marker file first."""
+
+    def prepare(self, inputs, *, task_name, role):
+        if task_name == "First" and os.getpid() != self.parent:
+            if role == "candidate":
+                (self.markers / f"marker-{os.getpid()}-{time.monotonic_ns()}").touch()
+            os._exit(1)
+        return super().prepare(inputs, task_name=task_name, role=role)
+
+
+def test_a_dead_worker_drops_the_other_roles_of_its_task(tmp_path):
+    """After a worker died on a task's queries, that task's candidates are never prepared on the new pool
+    (they could only kill it again under the next task); the next task encodes normally."""
+    from mmeb.errors import MMEBError
+    from mmeb.evaluation.encoding import EncodeOptions, Encoder
+
+    model = DiesOnFirstTaskMarking()
+    model.parent, model.markers = os.getpid(), tmp_path
+    items = [text_item(f"text {i}") for i in range(6)]
+    with Encoder(model, EncodeOptions(batch_size=1, num_workers=2, loader="processes")) as encoder:
+        group = object()
+        query = encoder.submit(items, None, task_name="First", role="query", group=group)
+        candidate = encoder.submit(items, None, task_name="First", role="candidate", group=group)
+        other = encoder.submit(items, None, task_name="Second", role="query")
+        with pytest.raises(MMEBError, match="worker process died"):
+            encoder.result(query)
+        time.sleep(1.5)  # time enough for any candidate batch handed to the new pool to run
+        assert not list(tmp_path.glob("marker-*"))
+        with pytest.raises(MMEBError, match="not encoded"):
+            encoder.result(candidate)
+        assert encoder.result(other).matrix.shape[0] == len(items)
+
+
 def test_token_budget_batches_stay_within_the_budget_and_give_identical_results(tie_task):
     items = [text_item("x" * n) for n in (400, 40, 4, 120, 40)]
     costs = [n // 4 + 1 for n in (400, 40, 4, 120, 40)]
