@@ -9,8 +9,10 @@ say nothing about a model; the point is to try the whole path offline.
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("data", help="write synthetic data or tiny models for trying mmeb offline",
@@ -49,6 +51,18 @@ def register(subparsers) -> None:
     models.set_defaults(func=run_models)
 
 
+@contextmanager
+def _writing(out: str):
+    """A folder that cannot be written (a file in the way, no permission, a full disk) is one line."""
+    try:
+        yield
+    except OSError as exc:
+        from mmeb.errors import MMEBError
+
+        raise MMEBError(f"cannot write into --out {out}: {exc.strerror or exc} ({exc.filename or out}); pass "
+                        "--out a folder you can write") from exc
+
+
 def run_synth(args: argparse.Namespace) -> int:
     from mmeb.errors import suggest
 
@@ -62,7 +76,8 @@ def run_synth(args: argparse.Namespace) -> int:
 
         raise UserError(f"--queries must be >= 1, got {args.queries}")
     writer = SYNTH_BENCHMARKS[args.benchmark][0]
-    data_dir, names = writer(Path(args.out), args.tasks, args.seed, args.queries)
+    with _writing(args.out):
+        data_dir, names = writer(Path(args.out), args.tasks, args.seed, args.queries)
     print(f"wrote {len(names)} {args.benchmark} task(s) to {data_dir}")
     if args.tasks is None:
         selection = "all" if args.benchmark == "MMEB-V1" else f"{args.benchmark}:all"
@@ -126,7 +141,8 @@ def run_models(args: argparse.Namespace) -> int:
             raise suggest(preset, PRESETS, "model preset")
     out = Path(args.out)
     for preset in presets:
-        path = build(preset, out / preset, seed=args.seed)
+        with _writing(args.out):
+            path = build(preset, out / preset, seed=args.seed)
         print(f"wrote {path}")
     print(f"evaluate one: mmeb run --model {out / presets[0]} --data-dir DATA --tasks all")
     return 0

@@ -94,3 +94,16 @@ def test_synth_mmeb_v2_writes_what_mmeb_run_reads(tmp_path, capsys):
                  "--num-workers", "0", "--quiet"]) == 0
     summary = capsys.readouterr().out
     assert "ImageNet-1K" in summary and "MSR-VTT" in summary and "failed" not in summary
+
+
+@pytest.mark.parametrize("args", [
+    ["synth", "--tasks", "ImageNet-1K", "--queries", "2"],
+    ["synth", "--benchmark", "MMEB-V2", "--tasks", "K700", "--queries", "2"],
+    ["synth", "--benchmark", "synthetic"],
+])
+def test_an_out_that_is_a_file_is_one_line(tmp_path, capsys, args):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["data", args[0], "--out", str(blocker), *args[1:]]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and str(blocker) in err, err
