@@ -47,7 +47,8 @@ def check_dtype(dtype: str | None) -> str | None:
 
 
 def runtime_dtype(device: str, dtype: str | None, recipe_dtype: str | None) -> str | None:
-    """Explicit dtype wins; on a GPU the recipe's dtype (E5-V / GME: fp16); on CPU fp32 (None)."""
+    """Explicit dtype wins; on a GPU the recipe's dtype (the adapter table's, e.g. E5-V fp16, CLIP fp32); on CPU
+    fp32 (None)."""
     if dtype:
         return dtype
     if str(device).startswith("cuda") and recipe_dtype:
