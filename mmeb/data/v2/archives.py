@@ -111,19 +111,24 @@ def ensure_extracted(root: Path, family: str) -> bool:
     if not all(p.is_file() for p in parts):
         return False
     target = (root / archive.target).resolve()
-    target.mkdir(parents=True, exist_ok=True)
-    with open(target / f".mmeb-extract-{family}.lock", "w") as lock:
-        try:
-            import fcntl
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        with open(target / f".mmeb-extract-{family}.lock", "w") as lock:
+            try:
+                import fcntl
 
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        except ImportError:  # no flock (Windows): one process at a time is the user's job
-            pass
-        if is_extracted(root, family):
-            return True
-        _in_progress(root, family).write_text("extraction by mmeb under way or cut short\n", encoding="utf-8")
-        _extract(parts, target, archive)
-        _in_progress(root, family).unlink()
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            except ImportError:  # no flock (Windows): one process at a time is the user's job
+                pass
+            if is_extracted(root, family):
+                return True
+            _in_progress(root, family).write_text("extraction by mmeb under way or cut short\n", encoding="utf-8")
+            _extract(parts, target, archive)
+            _in_progress(root, family).unlink()
+    except OSError as exc:  # a read-only mirror, a file in the way
+        raise DataError(f"cannot extract {', '.join(map(str, parts))} into {target} ({exc.strerror or exc}: "
+                        f"{exc.filename or target}); extract the archive there by hand (the official download "
+                        "script's layout) or use a copy of the mirror you can write") from exc
     return True
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mmeb.data.hub import DownloadFn, _default_download
 from mmeb.data.v2 import archives, layout
-from mmeb.errors import DataUnavailableError
+from mmeb.errors import DataError, DataUnavailableError
 from mmeb.tasks.v2.metadata import V2TaskMetadata
 
 MEDIA_DIR_ENV = "MMEB_V2_MEDIA_DIR"
@@ -54,14 +54,20 @@ def fetch_media(meta: V2TaskMetadata, cache_dir=None, download_fn: DownloadFn | 
         return root
     archive = archives.ARCHIVES[family]
     snapshot = _download(download_fn, meta.name, layout.MEDIA_REPO, MEDIA_REVISION, list(archive.parts), cache_dir)
-    for part in archive.parts:  # the archive parts next to where they unpack (the mirror layout)
-        (root / part).parent.mkdir(parents=True, exist_ok=True)
-        if not (root / part).exists():  # a link to the Hub cache's blob: the archive is not stored twice
-            try:
-                os.symlink((snapshot / part).resolve(), root / part)
-            except OSError:  # no symlinks here (some Windows setups): a copy
-                shutil.copyfile(snapshot / part, root / part)
-    if not archives.ensure_extracted(root, family):
+    try:
+        for part in archive.parts:  # the archive parts next to where they unpack (the mirror layout)
+            (root / part).parent.mkdir(parents=True, exist_ok=True)
+            if not (root / part).exists():  # a link to the Hub cache's blob: the archive is not stored twice
+                try:
+                    os.symlink((snapshot / part).resolve(), root / part)
+                except OSError:  # no symlinks here (some Windows setups): a copy
+                    shutil.copyfile(snapshot / part, root / part)
+        extracted = archives.ensure_extracted(root, family)
+    except OSError as exc:
+        raise DataError(f"task {meta.name}: cannot write the media of {layout.MEDIA_REPO} into {root} "
+                        f"({exc.strerror or exc}: {exc.filename or root}); set ${MEDIA_DIR_ENV} to a folder you "
+                        "can write") from exc
+    if not extracted:
         raise DataUnavailableError(f"task {meta.name}: {layout.MEDIA_REPO} snapshot {snapshot} lacks "
                                    f"{', '.join(archive.parts)}")
     return root

@@ -40,3 +40,14 @@ def test_a_folder_extracted_by_hand_is_used_as_it_is(tmp_path):
     folder.mkdir(parents=True)
     (folder / "frame_0001.jpg").write_bytes(b"x")
     assert archives.ensure_extracted(tmp_path, "video_cls")  # no archive needed
+
+
+def test_an_archive_that_cannot_be_extracted_there_is_one_clear_line(tmp_path):
+    archive = tmp_path / "video-tasks/frames/video_cls.tar.gz"
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(_tar({"UCF101/v1/frame_0001.jpg": b"x"}))
+    blocker = tmp_path / "video-tasks/frames/video_cls"
+    blocker.write_text("a file where the folder should be")  # as a read-only mirror, writing fails
+    with pytest.raises(DataError) as err:
+        archives.ensure_extracted(tmp_path, "video_cls")
+    assert str(archive) in str(err.value) and "by hand" in str(err.value)

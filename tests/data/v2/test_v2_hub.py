@@ -94,3 +94,14 @@ def test_the_media_content_is_part_of_the_recorded_revision(hub, tmp_path, monke
     os.utime(frame, ns=(stamp + 10**9, stamp + 10**9))
     after = get_task("MMEB-V2:EgoSchema").load(download_fn=hub)
     assert after.revision.startswith(COMMIT + "+media-") and after.revision != before.revision
+
+
+def test_a_media_folder_that_cannot_be_written_is_one_clear_line(hub, tmp_path, monkeypatch):
+    from mmeb.errors import DataError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MMEB_V2_MEDIA_DIR", str(blocker))
+    with pytest.raises(DataError) as err:
+        get_task("MMEB-V2:EgoSchema").load(download_fn=hub)
+    assert "EgoSchema" in str(err.value) and str(blocker) in str(err.value) and "MMEB_V2_MEDIA_DIR" in str(err.value)
