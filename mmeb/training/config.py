@@ -38,7 +38,7 @@ class TrainConfig(BaseModel):
     lora_r: int = Field(8, ge=1)
     lora_alpha: int = Field(64, ge=1)
     lora_dropout: float = Field(0.1, ge=0, lt=1)
-    lora_target_modules: list[str] | None = None  # None: the backbone's language-model projections
+    lora_target_modules: list[str] | None = None  # None: the official list (encoder.OFFICIAL_LORA_TARGETS)
     # objective
     temperature: float = Field(0.02, gt=0)
     global_batch_size: int = Field(1024, ge=2)

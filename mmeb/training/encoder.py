@@ -51,12 +51,12 @@ class RawInput:
     image: Any = None  # bytes | PIL.Image.Image | None
 
 
-#: LoRA targets per backbone (the official code's lists; for Qwen2-VL they touch only the language model)
-LORA_TARGETS: dict[str, list[str]] = {
-    "qwen2_vl": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-    "llava_next": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-    "phi3_v": ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"],
-}
+#: the official code's one LoRA target list (VLM2Vec src/arguments.py ``lora_target_modules``, the default of the
+#: code that trained the published checkpoints), used for every backbone. peft matches name suffixes: on Qwen2-VL
+#: the language model's q/k/v/o and down projections (not gate/up; the vision tower's qkv/proj/fc* are not named);
+#: on LLaVA-NeXT and Phi-3.5-V also the CLIP vision tower's q/k/v/out_proj.
+OFFICIAL_LORA_TARGETS = ["qkv_proj", "o_proj", "gate_up_proj", "down_proj", "k_proj", "q_proj", "out_proj", "v_proj"]
+LORA_TARGETS: dict[str, list[str]] = {b: OFFICIAL_LORA_TARGETS for b in ("qwen2_vl", "llava_next", "phi3_v")}
 
 
 def masked_dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
