@@ -213,6 +213,7 @@ def train(config: "TrainConfig | dict | str | Path", overrides: list[str] | None
     with _full_parameters(trainer):  # every rank takes part in gathering FSDP shards; rank 0 writes
         if trainer.is_world_process_zero():
             record = _training_record(config, world_size, per_device, trainer, result)
+            record["effective"]["loss"] = _loss_description(loss)
             if config.gradcache:  # the chunk actually used ("auto" resolves at the first step)
                 record["effective"]["gradcache_chunk_size"] = loss.mini_batch_size
             record["effective"]["resumed_from"] = resume
@@ -232,13 +233,19 @@ def _full_parameters(trainer):
     return nullcontext()
 
 
+def _loss_description(loss) -> str:
+    """What actually ran: GradCache or not, negatives gathered from every rank or this rank's batch only."""
+    gathered = bool(getattr(loss, "gather_across_devices", False))
+    return (f"InfoNCE over the {'global batch (gather_across_devices)' if gathered else 'batch of one process'}, "
+            f"{'GradCache: ' if hasattr(loss, 'mini_batch_size') else 'no GradCache: '}{type(loss).__name__}")
+
+
 def _training_record(config: TrainConfig, world_size: int, per_device: int, trainer, result) -> dict[str, Any]:
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     return {
         "config": config.model_dump(mode="json"),
         "effective": {"world_size": world_size, "per_device_batch_size": per_device,
                       "gradcache_chunk_size": config.chunk_size if config.gradcache else None,
-                      "loss": "InfoNCE over the global batch (cached MNRL, gather_across_devices)",
                       "steps": trainer.state.global_step,
                       # how the model was actually wrapped (DistributedDataParallel, FullyShardedDataParallel,
                       # DeepSpeedEngine, or the bare model in one process)

@@ -112,3 +112,11 @@ def test_same_config_and_seed_train_the_same_model(tiny_qwen2vl, train_layout, t
         weights.append(load_file(str(out / "model.safetensors")))
     assert weights[0].keys() == weights[1].keys()
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_recorded_loss_names_the_loss_that_ran(tiny_qwen2vl, train_layout, tmp_path):
+    out = train(_config(tiny_qwen2vl, train_layout, tmp_path / "plain", gradcache=False, max_steps=1), progress=False)
+    effective = json.loads((out / "mmeb_model.json").read_text())["training"]["effective"]
+    assert effective["gradcache_chunk_size"] is None
+    assert "cached" not in effective["loss"] and "gather" not in effective["loss"], effective["loss"]
+    assert effective["loss"].startswith("InfoNCE")
