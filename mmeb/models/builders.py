@@ -93,7 +93,7 @@ def vlm2vec_embedder(directory: Path, recipe, settings: dict[str, Any], ctx: Loa
     from mmeb.models.vlm2vec import Phi3VEmbedder, VLM2VecEmbedder
 
     model_type = recipe.backbone
-    dtype = runtime_dtype(ctx.device, ctx.dtype, settings.get("dtype"))
+    dtype = runtime_dtype(ctx.device, ctx.dtype, settings.get("dtype") or recipe.dtype)  # the recipe file's
     attn = settings.get("attn_implementation") or (
         "eager" if model_type == "phi3_v" else attention_implementation(ctx.device, dtype))
     if model is None:
@@ -123,7 +123,7 @@ def build_peft(directory: Path, settings: dict[str, Any], ctx: LoadContext):
         raise ConfigError(f"{directory}: PEFT adapters are supported over VLM2Vec backbones "
                           f"({', '.join(served)}); the base {base} is {model_type}")
     recipe = vlm2vec_recipe(base_dir, model_type, settings, base, f"model {ctx.name!r}")
-    dtype = runtime_dtype(ctx.device, ctx.dtype, settings.get("dtype"))
+    dtype = runtime_dtype(ctx.device, ctx.dtype, settings.get("dtype") or recipe.dtype)
     attn = settings.get("attn_implementation") or (
         "eager" if model_type == "phi3_v" else attention_implementation(ctx.device, dtype))
     base_model = load_hf(base_dir, model_type, device=ctx.device, dtype=dtype,

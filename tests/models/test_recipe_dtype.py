@@ -86,3 +86,20 @@ def test_openclip_baseline_runs_fp32_on_gpu(tmp_path, monkeypatch):
     with pytest.raises(_Stop):
         load_model("openclip-vit-b-16-laion2b", weights=str(tmp_path), device="cuda")
     assert seen["dtype"] == "float32"
+
+
+def test_a_checkpoint_loads_in_the_dtype_its_recipe_file_records(captured, tmp_path):
+    # docs/checkpoint-format.md: mmeb_model.json -> the VLM2Vec adapter with exactly the recorded settings
+    from mmeb.models.vlm2vec import VLM2VecRecipe
+
+    folder = _folder(tmp_path, "qwen2_vl")
+    VLM2VecRecipe.for_backbone("qwen2_vl", dtype="float32").save(folder)
+    with pytest.raises(_Stop):
+        load_model(str(folder), device="cuda")
+    assert captured["dtype"] == "float32"
+
+
+def test_registered_vlm2vec_recipes_load_bf16_on_gpu(captured, tmp_path):
+    with pytest.raises(_Stop):  # VLM2Vec@v1 eval.py: model.to(device, dtype=torch.bfloat16)
+        load_model("vlm2vec-qwen2vl-2b", weights=str(_folder(tmp_path, "qwen2_vl")), device="cuda")
+    assert captured["dtype"] == "bfloat16"
