@@ -1,7 +1,9 @@
 """Full-content fingerprints of local folders and files (model weights, checkpoints, local data mirrors).
 
-Every byte of every file counts. Per-file digests are memoised on disk by (absolute path, size, mtime_ns) so a
-rerun over an unchanged 16 GB checkpoint re-hashes nothing; a changed file (new size or mtime) is hashed again.
+Every byte of every file counts. Per-file digests are memoised on disk by (absolute path, size, mtime_ns,
+ctime_ns, inode) so a rerun over an unchanged 16 GB checkpoint re-hashes nothing; a changed file is hashed again -
+also one rewritten with its old size and mtime put back (``cp -p``, ``rsync -t``, ``utime``): writing a file
+always sets its change time, which no tool can set back.
 The memo lives in ``$MMEB_CACHE_HOME`` (default ``~/.cache/mmeb``) as ``file-digests.json``; a memo that cannot
 be read or written is ignored (the digests are then simply computed).
 """
@@ -53,7 +55,7 @@ def _digest_file(path: Path) -> str:
 
 
 def file_digests(paths: Iterable[Path]) -> dict[Path, str]:
-    """sha256 of each file's full content, memoised by (path, size, mtime_ns)."""
+    """sha256 of each file's full content, memoised by (path, size, mtime_ns, ctime_ns, inode)."""
     with _LOCK:
         memo = _load_memo()
         out: dict[Path, str] = {}
@@ -61,10 +63,10 @@ def file_digests(paths: Iterable[Path]) -> dict[Path, str]:
         for path in paths:
             st = path.stat()
             key = str(path.resolve())
-            stamp = [st.st_size, st.st_mtime_ns]
+            stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
             hit = memo.get(key)
-            if isinstance(hit, list) and len(hit) == 3 and hit[:2] == stamp:
-                out[path] = hit[2]
+            if isinstance(hit, list) and len(hit) == len(stamp) + 1 and hit[:-1] == stamp:
+                out[path] = hit[-1]
                 continue
             out[path] = _digest_file(path)
             memo[key] = [*stamp, out[path]]
