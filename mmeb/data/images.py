@@ -298,13 +298,14 @@ class FolderImageStore(_BaseStore):
         return f.read_bytes()
 
     def stamp(self, path: str) -> str | None:
-        """Size, mtime and inode of the file (one stat, no image bytes read)."""
+        """Size, mtime, change time and inode of the file (one stat, no image bytes read). The change time
+        catches a rewrite that put the old size and mtime back (cp -p, rsync -t, utime): no tool sets it."""
         try:
             f = self._file(path)
             st = f.stat() if f is not None else None
         except (ImageNotFoundError, OSError):
             return None
-        return None if st is None else f"file:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+        return None if st is None else f"file:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
     def __repr__(self) -> str:
         return f"FolderImageStore({self.root!r})"

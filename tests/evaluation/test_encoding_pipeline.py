@@ -74,6 +74,42 @@ def test_a_changed_archive_is_read_and_encoded_again(tmp_path):
     assert CountingZipStore.reads["b.png"] >= 1 and model.embed_calls > 0
 
 
+def test_an_image_rewritten_with_its_old_size_and_mtime_is_read_and_encoded_again(tmp_path):
+    """A folder image rewritten in place (same size, mtime put back as cp -p / rsync -t / tar do) is other
+    content: its cached facts and embedding must not be used."""
+    from mmeb.data.images import FolderImageStore
+
+    root = tmp_path / "images"
+    root.mkdir()
+    changed = png((10, 201, 10))
+    width = max(len(changed), len(TIE_IMAGES["b.png"]))
+    pictures = dict(TIE_IMAGES, **{"b.png": TIE_IMAGES["b.png"].ljust(width, b"\0")})  # PIL ignores the tail
+    for name, data in pictures.items():
+        (root / name).write_bytes(data)
+
+    def task():
+        made = make_task("FolderTies", tie_rows(), TIE_IMAGES)
+        made.load = lambda data_dir=None, **kw: TaskData(
+            task_name="FolderTies", rows=tie_rows(), dataset_id="test/engine", revision="rev-test",
+            images=FolderImageStore(root, task_name="FolderTies", first_row={}, data_file="test.parquet"),
+            source="synthetic:folder")
+        return made
+
+    settings = dict(cache_dir=str(tmp_path / "cache"), num_workers=0, progress=False, save_predictions=True)
+    evaluate(FastPathModel(), [task()], **settings)
+    image = root / "b.png"
+    before = image.stat()
+    with image.open("r+b") as handle:
+        handle.write(changed.ljust(width, b"\0"))
+    os.utime(image, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (image.stat().st_size, image.stat().st_mtime_ns, image.stat().st_ino) == (
+        before.st_size, before.st_mtime_ns, before.st_ino)
+    model = FastPathModel()
+    (warm,) = evaluate(model, [task()], **settings)
+    (fresh,) = evaluate(FastPathModel(), [task()], num_workers=0, progress=False, save_predictions=True)
+    assert model.embed_calls > 0 and warm.predictions == fresh.predictions
+
+
 def test_the_same_picture_under_two_paths_is_the_same_content(tmp_path):
     """The positive's picture again under another path is the positive, not a tied rival."""
     picture = png((200, 10, 10))

@@ -46,7 +46,7 @@ class MediaStore:
         return f"media folder {self.root}"
 
     def stamp(self, path: str) -> str | None:
-        """A file's size, mtime and inode (one stat); a page's length and CRC-32 (already in memory). Lets the
+        """A file's size, mtime, change time and inode (one stat); a page's length and CRC-32 (already in memory). Lets the
         engine know a frame or page is unchanged without reading it again (warm reruns)."""
         page = self.pages.get(path)
         if page is not None:
@@ -55,7 +55,7 @@ class MediaStore:
             st = self._file(path).stat()
         except (DataError, OSError):  # missing, or refused: reading it says why
             return None
-        return f"file:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+        return f"file:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"  # ctime: see FolderImageStore
 
     def origin_of(self, path: str) -> str | None:
         """The first row that uses ``path`` ("row N of <file>"), when known."""
