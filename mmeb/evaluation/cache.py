@@ -95,6 +95,7 @@ class EmbeddingCache:
                     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
                     keys = manifest["keys"]
                     assert isinstance(keys, list) and len(keys) == manifest["n"]
+                    assert all(isinstance(key, str) for key in keys)
                 except (OSError, ValueError, KeyError, TypeError, AssertionError):
                     self._reject(shard, "its manifest is unreadable")
                     continue

@@ -96,3 +96,12 @@ def test_an_unusable_cache_dir_fails_before_any_encoding(tie_task, tmp_path, mak
     with pytest.raises(ConfigError) as info:
         run_evaluation(model, [tie_task], RunSettings(cache_dir=str(target), num_workers=0, progress=False))
     assert "--cache-dir" in str(info.value) and model.calls == []
+
+
+@pytest.mark.parametrize("manifest_text", ['{"keys": [["k0"], {"k": 1}], "n": 2}', '["keys"]', '{"keys": "k0", "n": 2}'])
+def test_a_malformed_manifest_is_ignored_not_a_crash(tmp_path, caplog, manifest_text):
+    manifest, npy = _put(tmp_path, [[1, 2], [3, 4]])
+    manifest.write_text(manifest_text)
+    with caplog.at_level(logging.WARNING, logger="mmeb"):
+        assert EmbeddingCache(tmp_path, IDENTITY).get(["k0", "k1"]) == {}
+    assert "ignored" in caplog.text and not manifest.exists() and not npy.exists()
