@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 from mmeb.results.io import atomic_write_json
 
 FOLDER = "image-identity"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,16 @@ class ImageIdentity:
         found: dict[str, ImageFacts] = {}
         for path in paths:
             entry = table.get(path)
-            if entry is None or len(entry) != 4:
+            if not isinstance(entry, list) or len(entry) != 4:
+                continue  # unknown, or a damaged entry: the bytes are read and the facts learnt again
+            try:
+                facts = ImageFacts(str(entry[1]), int(entry[2]), int(entry[3]))
+            except (TypeError, ValueError):
+                continue
+            if not _SHA256.fullmatch(facts.sha256):
                 continue
             if store.stamp(path) == entry[0]:
-                found[path] = ImageFacts(str(entry[1]), int(entry[2]), int(entry[3]))
+                found[path] = facts
         return found
 
     def record(self, store: Any, path: str, stamp: str | None, facts: ImageFacts) -> None:

@@ -105,3 +105,21 @@ def test_a_malformed_manifest_is_ignored_not_a_crash(tmp_path, caplog, manifest_
     with caplog.at_level(logging.WARNING, logger="mmeb"):
         assert EmbeddingCache(tmp_path, IDENTITY).get(["k0", "k1"]) == {}
     assert "ignored" in caplog.text and not manifest.exists() and not npy.exists()
+
+
+@pytest.mark.parametrize("entry", [7, ["stamp"], ["s1", "ab" * 32, "wide", 3], ["s1", "not hex", 2, 3], {"a": 1}])
+def test_a_malformed_image_identity_entry_is_relearnt_not_a_crash(tmp_path, entry):
+    from mmeb.evaluation.image_identity import ImageIdentity
+
+    class Store:
+        location = "store"
+
+        def stamp(self, path):
+            return "s1"
+
+    identity = ImageIdentity(tmp_path)
+    file = identity._file("store")
+    file.parent.mkdir(parents=True)
+    file.write_text(json.dumps({"location": "store", "images": {"a.png": entry, "b.png": ["s1", "cd" * 32, 2, 3]}}))
+    facts = ImageIdentity(tmp_path).lookup(Store(), ["a.png", "b.png"])
+    assert list(facts) == ["b.png"] and (facts["b.png"].width, facts["b.png"].height) == (2, 3)
