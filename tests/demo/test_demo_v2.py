@@ -26,11 +26,14 @@ def test_v2_tasks_run_end_to_end_and_show_as_unofficial_rows(tmp_path):
     settings = RunSettings(data_dir=str(data), output_dir=str(tmp_path / "results"), device="cpu", num_workers=0,
                            progress=False)
     report = run_evaluation(str(model), V2.v2_selectors(), settings)
-    assert not report.failures, report.failures
-    assert {o.task_name for o in report.outcomes} == set(V2.V2_TASKS)
-    assert all(o.result.n_queries == V2.V2_QUERIES for o in report.outcomes)
+    # the two-tower baseline has no video recipe: the video task is refused in one line, the document task runs
+    video, = (t for t in V2.V2_TASKS if t != "ViDoRe_arxivqa")
+    assert set(report.failures) == {video} and "video inputs" in report.failures[video]
+    assert "\n" not in report.failures[video]
+    assert {o.task_name for o in report.outcomes if o.result} == {"ViDoRe_arxivqa"}
+    assert all(o.result.n_queries == V2.V2_QUERIES for o in report.outcomes if o.result)
     build_leaderboard(tmp_path / "results", tmp_path / "lb", published=False, include_unofficial=True)
     board = next(b for b in json.loads((tmp_path / "lb" / "leaderboard.json").read_text())["benchmarks"]
                  if b["benchmark"] == "MMEB-V2")
     row, = board["rows"]
-    assert row["official"] is False and set(row["tasks"]) == set(V2.V2_TASKS)
+    assert row["official"] is False and set(row["tasks"]) == {"ViDoRe_arxivqa"}
