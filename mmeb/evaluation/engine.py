@@ -255,6 +255,8 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
     if settings.cache_dir:
         check_cache_dir(settings.cache_dir)  # before loading or encoding anything
     store = ResultsStore(settings.output_dir) if settings.output_dir else None
+    if store is not None:
+        store.check_writable()  # before loading or encoding anything
     device = distributed.local_device(settings.device)
     created = distributed.init_if_launched(device)
     displays = ExitStack()

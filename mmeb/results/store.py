@@ -111,6 +111,21 @@ class ResultsStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
 
+    def check_writable(self) -> None:
+        """The results folder, created if absent; a one-line ConfigError when no result could be written
+        there (checked before a model is loaded, not after the first task)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise ConfigError(f"--output-dir {str(self.root)!r} is a file, not a folder; give a folder for the "
+                              "results (it is created if absent)")
+        probe = self.root / f".write-test-{os.getpid()}"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigError(f"--output-dir {str(self.root)!r} is not a writable folder ({exc.strerror or exc}); "
+                              "give another folder") from exc
+
     # -- layout --------------------------------------------------------------------------------------
     def location(self, model_name: str, revision: str | None, configuration: str | None = None) -> Location:
         """``configuration`` is None for the default scoring settings, else a short digest."""

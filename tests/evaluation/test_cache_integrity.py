@@ -123,3 +123,13 @@ def test_a_malformed_image_identity_entry_is_relearnt_not_a_crash(tmp_path, entr
     file.write_text(json.dumps({"location": "store", "images": {"a.png": entry, "b.png": ["s1", "cd" * 32, 2, 3]}}))
     facts = ImageIdentity(tmp_path).lookup(Store(), ["a.png", "b.png"])
     assert list(facts) == ["b.png"] and (facts["b.png"].width, facts["b.png"].height) == (2, 3)
+
+
+@pytest.mark.parametrize("make", ["file", "under_a_file"])
+def test_an_unusable_output_dir_fails_in_one_line_before_any_encoding(tie_task, tmp_path, make):
+    (tmp_path / "out").write_text("not a folder")
+    target = tmp_path / "out" if make == "file" else tmp_path / "out" / "sub"
+    model = ContentModel()
+    with pytest.raises(ConfigError) as info:
+        run_evaluation(model, [tie_task], RunSettings(output_dir=str(target), num_workers=0, progress=False))
+    assert "--output-dir" in str(info.value) and model.calls == []
