@@ -103,7 +103,8 @@ def vlm2vec_embedder(directory: Path, recipe, settings: dict[str, Any], ctx: Loa
                                trust_remote_code=ctx.trust_remote_code, num_crops=recipe.num_crops)
     cls = Phi3VEmbedder if model_type == "phi3_v" else VLM2VecEmbedder
     return cls(model, processor, recipe, name=ctx.name, revision=ctx.revision, metadata=ctx.metadata,
-               device=ctx.device, dtype=dtype, attn_implementation=attn, recipe_variant=settings["recipe"])
+               device=ctx.device, dtype=dtype, attn_implementation=attn, recipe_variant=settings["recipe"],
+               gpu_dtype=settings.get("dtype") or recipe.dtype)
 
 
 def build_peft(directory: Path, settings: dict[str, Any], ctx: LoadContext):
@@ -163,7 +164,7 @@ def build_two_tower(directory: Path, settings: dict[str, Any], ctx: LoadContext)
     processor = AutoProcessor.from_pretrained(str(directory), backend="pil")
     return TWO_TOWER_BY_MODEL_TYPE[model_type](
         model, processor, name=ctx.name, revision=ctx.revision, metadata=ctx.metadata, device=ctx.device,
-        dtype=dtype, attn_implementation=attn, recipe_variant=settings["recipe"],
+        dtype=dtype, attn_implementation=attn, recipe_variant=settings["recipe"], gpu_dtype=settings.get("dtype"),
         **_set(settings, "recipe", "dtype", "attn_implementation"))
 
 
@@ -181,7 +182,7 @@ def build_instructed_vlm(directory: Path, settings: dict[str, Any], ctx: LoadCon
                     attn_implementation=attn)
     processor = load_processor(str(directory), model_type, trust_remote_code=False)
     return cls(model, processor, name=ctx.name, revision=ctx.revision, metadata=ctx.metadata, device=ctx.device,
-               dtype=dtype, attn_implementation=attn, recipe_variant=settings["recipe"],
+               dtype=dtype, attn_implementation=attn, recipe_variant=settings["recipe"], gpu_dtype=recipe_dtype,
                **_set(settings, "recipe", "dtype", "attn_implementation"))
 
 
@@ -199,6 +200,7 @@ def build_openclip(directory: Path, settings: dict[str, Any], ctx: LoadContext):
     return OpenCLIPEmbedder(model, preprocess, tokenizer, name=ctx.name, revision=ctx.revision,
                             metadata=ctx.metadata, device=ctx.device,
                             dtype=runtime_dtype(ctx.device, ctx.dtype, settings.get("dtype")),
+                            gpu_dtype=settings.get("dtype"),
                             recipe_variant=settings["recipe"], **_set(settings, "recipe", "dtype",
                                                                       "attn_implementation"))
 

@@ -56,6 +56,11 @@ def runtime_dtype(device: str, dtype: str | None, recipe_dtype: str | None) -> s
     return None
 
 
+def gpu_recipe_dtype(device, recipe_dtype: str | None) -> str | None:
+    """The recipe's dtype where it applies (a GPU), else None."""
+    return check_dtype(recipe_dtype) if str(device).startswith("cuda") and recipe_dtype else None
+
+
 def torch_dtype(name: str):
     import torch
 

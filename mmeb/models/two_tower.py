@@ -56,7 +56,8 @@ class TwoTowerEmbedder:
 
     def __init__(self, model, processor, *, name: str, revision: str | None, metadata: dict[str, Any],
                  device: str = "cpu", dtype: str | None = None, recipe_variant: str = "default",
-                 max_length: int | None = None, normalize: bool = True, attn_implementation: str | None = None):
+                 max_length: int | None = None, normalize: bool = True, attn_implementation: str | None = None,
+                 gpu_dtype: str | None = None):
         self.model = model.eval()
         self.processor = processor
         self.recipe_variant = recipe_variant  # "default" | "native" (mmeb.models.adapters.RECIPES), checked there
@@ -66,6 +67,7 @@ class TwoTowerEmbedder:
         self.normalize = normalize
         self.attn_implementation = attn_implementation
         self._dtype_explicit = dtype
+        self._gpu_dtype = gpu_dtype  # the recipe's dtype on a GPU, also after a move from the CPU
         self.pixels_on = "reference"  # or "device": workers decode only, the image processor runs on self.device
         self.device = "cpu"
         self.to(device)
@@ -149,9 +151,9 @@ class TwoTowerEmbedder:
         self.pixels_on = where
 
     def to(self, device):
-        from mmeb.models.runtime import default_dtype, torch_dtype
+        from mmeb.models.runtime import default_dtype, gpu_recipe_dtype, torch_dtype
 
-        dtype = self._dtype_explicit or default_dtype(str(device))
+        dtype = self._dtype_explicit or gpu_recipe_dtype(device, self._gpu_dtype) or default_dtype(str(device))
         self.model.to(device=device, dtype=torch_dtype(dtype))
         self.device = str(device)
         return self

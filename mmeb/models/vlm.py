@@ -338,7 +338,7 @@ class VLMEmbedder:
                  padding_side: str, normalize: bool = True, min_pixels: int | None = None,
                  max_pixels: int | None = None, max_length: int | None = None, device: str = "cpu",
                  dtype: str | None = None, attn_implementation: str | None = None, recipe_variant: str = "default",
-                 backbone: str | None = None):
+                 backbone: str | None = None, gpu_dtype: str | None = None):
         self.model = model.eval()
         self.name = name
         self.revision = revision
@@ -347,6 +347,7 @@ class VLMEmbedder:
         self.attn_implementation = attn_implementation
         self.recipe_variant = recipe_variant
         self._dtype_explicit = dtype  # None = the device default (bf16 on GPU, fp32 on CPU)
+        self._gpu_dtype = gpu_dtype  # the recipe's dtype on a GPU, also after a move from the CPU
         self.device = "cpu"
         text_config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
         self.inputs = VLMInputs(processor, backbone=backbone or backbone_of(model), padding_side=padding_side,
@@ -400,9 +401,9 @@ class VLMEmbedder:
         }
 
     def to(self, device):
-        from mmeb.models.runtime import default_dtype, torch_dtype
+        from mmeb.models.runtime import default_dtype, gpu_recipe_dtype, torch_dtype
 
-        dtype = self._dtype_explicit or default_dtype(str(device))
+        dtype = self._dtype_explicit or gpu_recipe_dtype(device, self._gpu_dtype) or default_dtype(str(device))
         self.model.to(device=device, dtype=torch_dtype(dtype))
         self.device = str(device)
         return self

@@ -103,3 +103,18 @@ def test_registered_vlm2vec_recipes_load_bf16_on_gpu(captured, tmp_path):
     with pytest.raises(_Stop):  # VLM2Vec@v1 eval.py: model.to(device, dtype=torch.bfloat16)
         load_model("vlm2vec-qwen2vl-2b", weights=str(_folder(tmp_path, "qwen2_vl")), device="cuda")
     assert captured["dtype"] == "bfloat16"
+
+
+@pytest.mark.parametrize("name, preset, recipe, want", [
+    ("clip-vit-l-14", "tiny-clip", "default", "float32"),
+    ("gme-qwen2vl-2b", "tiny-gme", "native", "float16"),
+    ("vlm2vec-v2", "tiny-qwen2vl", "default", "bfloat16"),
+])
+def test_moving_a_cpu_loaded_model_to_a_gpu_keeps_the_recipe_dtype(tiny_dir, monkeypatch, name, preset, recipe, want):
+    import torch
+
+    model = load_model(name, weights=str(tiny_dir(preset)), device="cpu", recipe=recipe)
+    seen = {}
+    monkeypatch.setattr(model.model, "to", lambda *args, **kwargs: seen.update(kwargs))
+    model.to("cuda")
+    assert seen["dtype"] == getattr(torch, want)
