@@ -28,7 +28,12 @@ _MMEB_ROOT = Path(mmeb.__file__).resolve().parent
 
 def code_sha256(model: Any) -> str | None:
     """sha256 of the source file that defines ``model``'s class, for models defined outside mmeb (plug-ins);
-    None for mmeb's own adapters (their code is versioned with mmeb)."""
+    None for mmeb's own adapters (their code is versioned with mmeb). A plug-in behind mmeb's ``--model-arg``
+    proxy is looked through: its own code is what scores."""
+    from mmeb.models.plugin import WithModelArgs
+
+    while isinstance(model, WithModelArgs):
+        model = model._model
     module = sys.modules.get(type(model).__module__)
     source = getattr(module, "__file__", None)
     if not source:

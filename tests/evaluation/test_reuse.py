@@ -241,3 +241,39 @@ def test_a_result_without_predictions_is_not_reused_by_a_run_that_saves_them(tmp
     assert again.outcomes[0].status == "skipped" and again.outcomes[0].result.predictions
     plain = run_evaluation(ContentModel(), [tie_task], RunSettings(**settings))
     assert plain.outcomes[0].status == "skipped"  # results with predictions serve a plain run
+
+
+PROPERTY_PLUGIN = '''
+import numpy as np
+
+
+class Model:
+    """Reports its settings through a property: model arguments reach the results through mmeb's proxy."""
+    name = "toy/property-plugin"
+    revision = "r1"
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    @property
+    def settings(self):
+        return {"pooling": "mean"}
+
+    def encode(self, inputs, **context):
+        return np.stack([np.frombuffer((x.text + "    ").encode()[:4], dtype=np.uint8).astype(float) + 1
+                         for x in inputs]) * self.scale
+'''
+
+
+def test_plugin_code_behind_the_model_args_proxy_is_part_of_the_key(setup):
+    """--model-arg on a plug-in whose settings are a property wraps it in mmeb's proxy: the key must still
+    carry the sha256 of the plug-in's own source file, so changing its code recomputes."""
+    data, plugin, out = setup
+    plugin.write_text(PROPERTY_PLUGIN)
+    settings = RunSettings(data_dir=str(data), output_dir=str(out), num_workers=0, progress=False)
+    first = run_evaluation(f"{plugin}:Model", TASKS, settings, model_args={"scale": 2.0})
+    assert not first.failures and _done(first) == sorted(TASKS)
+    assert first.outcomes[0].result.scoring_key.model["code_sha256"] == hashlib.sha256(plugin.read_bytes()).hexdigest()
+    plugin.write_text(PROPERTY_PLUGIN.replace("+ 1\n", "+ 2\n"))
+    changed = run_evaluation(f"{plugin}:Model", TASKS, settings, model_args={"scale": 2.0})
+    assert _done(changed) == sorted(TASKS)
