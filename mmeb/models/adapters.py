@@ -73,7 +73,8 @@ def register(adapter: Adapter) -> Adapter:
 
 
 _TWO_TOWER = {"max_length": None, "normalize": True}
-# the paper's baseline scripts (VLM2Vec@b1dc1e6 eval_clip / eval_siglip / eval_openclip.py) load fp32, no autocast
+# the paper's baseline scripts (VLM2Vec@b1dc1e6 eval_clip / eval_siglip / eval_openclip.py) load fp32, no autocast;
+# eval_blip.py's LAVIS model keeps the Q-Former fp32 (its frozen ViT-g runs fp16 under autocast: not reproduced)
 _FP32_BASELINE = {**_TWO_TOWER, "dtype": "float32"}
 _VLM2VEC = {  # None = the checkpoint's mmeb_model.json, else the backbone's VLM2Vec default
     "backbone": None, "image_token": None, "padding_side": None, "normalize": None, "orphan_image_token": None,
@@ -86,7 +87,7 @@ register(Adapter("vlm2vec", "mmeb.models.builders:build_vlm2vec", ("qwen2_vl", "
 register(Adapter("clip", "mmeb.models.builders:build_two_tower", ("clip",), _FP32_BASELINE, recipes=RECIPES))
 register(Adapter("siglip", "mmeb.models.builders:build_two_tower", ("siglip",), _FP32_BASELINE, recipes=RECIPES))
 register(Adapter("blip", "mmeb.models.builders:build_two_tower", ("blip",), _TWO_TOWER, recipes=("native",)))
-register(Adapter("blip2", "mmeb.models.builders:build_two_tower", ("blip-2",), _TWO_TOWER, recipes=RECIPES))
+register(Adapter("blip2", "mmeb.models.builders:build_two_tower", ("blip-2",), _FP32_BASELINE, recipes=RECIPES))
 register(Adapter("e5v", "mmeb.models.builders:build_instructed_vlm", ("llava_next",),
                  {"max_length": None, "image_resize": None, "dtype": "float16"}))
 register(Adapter("gme", "mmeb.models.builders:build_instructed_vlm", ("qwen2_vl",),

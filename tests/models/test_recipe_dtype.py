@@ -59,9 +59,11 @@ def test_an_explicit_dtype_still_wins(captured, tmp_path):
     assert captured["dtype"] == "bfloat16"
 
 
-@pytest.mark.parametrize("name, model_type", [("clip-vit-l-14", "clip"), ("siglip-so400m-patch14-384", "siglip")])
+@pytest.mark.parametrize("name, model_type", [("clip-vit-l-14", "clip"), ("siglip-so400m-patch14-384", "siglip"),
+                                              ("blip2-itm-vit-g", "blip-2")])
 def test_clip_family_baselines_run_fp32_on_gpu(captured, tmp_path, name, model_type):
-    # VLM2Vec@b1dc1e6 eval_clip.py / eval_siglip.py: from_pretrained (fp32), .to(device), no autocast
+    # VLM2Vec@b1dc1e6 eval_clip.py / eval_siglip.py: from_pretrained (fp32), .to(device), no autocast; eval_blip.py:
+    # LAVIS keeps the Q-Former in fp32 (only the frozen ViT-g runs fp16 under autocast)
     with pytest.raises(_Stop):
         load_model(name, weights=str(_folder(tmp_path, model_type)), device="cuda")
     assert captured["dtype"] == "float32"
