@@ -46,7 +46,26 @@ def load_hf(directory: Path, model_type: str, *, device: str, dtype: str | None,
         kwargs["attn_implementation"] = attn_implementation
     if model_type == "phi3_v":
         kwargs["trust_remote_code"] = True
-    return cls.from_pretrained(str(directory), **kwargs)
+    try:
+        return cls.from_pretrained(str(directory), **kwargs)
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign file fails anywhere in the loader
+        if not _is_file_error(exc):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise ConfigError(f"cannot load the weights in {directory} ({type(exc).__name__}: {first}); a file is "
+                          "incomplete or damaged (an interrupted download?) or not of this model: copy the "
+                          "model's files again") from None
+
+
+def _is_file_error(exc: Exception) -> bool:
+    """Errors of the files themselves (truncated / corrupt safetensors, unreadable files, shape mismatches)."""
+    if isinstance(exc, (OSError, EOFError)):
+        return True
+    if type(exc).__name__ == "SafetensorError":
+        return True
+    text = str(exc)
+    return isinstance(exc, (RuntimeError, ValueError)) and any(
+        key in text for key in ("size mismatch", "Error(s) in loading state_dict", "header", "deserializ"))
 
 
 def load_processor(source: str, model_type: str, *, trust_remote_code: bool, num_crops: int | None = None):

@@ -126,3 +126,14 @@ def test_a_lora_folder_whose_base_is_unavailable_says_how_to_provide_it(tmp_path
     (folder / "adapter_model.safetensors").write_bytes(b"0")
     with pytest.raises(ConfigError, match=r"merges into org/base-vlm.*hf download org/base-vlm.*adapter_config.json"):
         load_model(str(folder), device="cpu")
+
+
+def test_a_damaged_weights_file_is_one_line_naming_the_folder(tiny_dir, tmp_path):
+    # an interrupted download leaves a truncated safetensors file: transformers raises deep in its loader
+    folder = tmp_path / "damaged"
+    shutil.copytree(tiny_dir("tiny-qwen2vl"), folder)
+    for f in folder.glob("*.safetensors"):
+        f.write_bytes(f.read_bytes()[:1000])
+    with pytest.raises(ConfigError, match=f"cannot load the weights in {folder}") as err:
+        load_model("vlm2vec-v2", weights=str(folder), device="cpu")
+    assert "\n" not in str(err.value)
