@@ -98,7 +98,8 @@ def test_an_unusable_cache_dir_fails_before_any_encoding(tie_task, tmp_path, mak
     assert "--cache-dir" in str(info.value) and model.calls == []
 
 
-@pytest.mark.parametrize("manifest_text", ['{"keys": [["k0"], {"k": 1}], "n": 2}', '["keys"]', '{"keys": "k0", "n": 2}'])
+@pytest.mark.parametrize("manifest_text", ['{"keys": [["k0"], {"k": 1}], "n": 2}', '["keys"]',
+                                           '{"keys": "k0", "n": 2}'])
 def test_a_malformed_manifest_is_ignored_not_a_crash(tmp_path, caplog, manifest_text):
     manifest, npy = _put(tmp_path, [[1, 2], [3, 4]])
     manifest.write_text(manifest_text)

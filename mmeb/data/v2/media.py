@@ -46,8 +46,8 @@ class MediaStore:
         return f"media folder {self.root}"
 
     def stamp(self, path: str) -> str | None:
-        """A file's size, mtime, change time and inode (one stat); a page's length and CRC-32 (already in memory). Lets the
-        engine know a frame or page is unchanged without reading it again (warm reruns)."""
+        """A file's size, mtime, change time and inode (one stat); a page's length and CRC-32 (already in
+        memory). Lets the engine know a frame or page is unchanged without reading it again (warm reruns)."""
         page = self.pages.get(path)
         if page is not None:
             return f"page:{len(page)}:{zlib.crc32(page):08x}"
