@@ -92,7 +92,9 @@ def configuration(model: dict, evaluation: dict) -> str:
 
 
 def is_default(evaluation: dict) -> bool:
-    return all(evaluation.get(k) == v for k, v in DEFAULT_EVALUATION.items())
+    # the NDCG rule is recorded only when not the default ("correct")
+    return (all(evaluation.get(k) == v for k, v in DEFAULT_EVALUATION.items())
+            and evaluation.get("ndcg", "correct") == "correct")
 
 
 def explain_mismatch(stored: dict | None, wanted: dict) -> str | None:

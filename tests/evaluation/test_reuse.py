@@ -277,3 +277,17 @@ def test_plugin_code_behind_the_model_args_proxy_is_part_of_the_key(setup):
     plugin.write_text(PROPERTY_PLUGIN.replace("+ 1\n", "+ 2\n"))
     changed = run_evaluation(f"{plugin}:Model", TASKS, settings, model_args={"scale": 2.0})
     assert _done(changed) == sorted(TASKS)
+
+
+def test_a_non_default_ndcg_rule_never_owns_the_plain_revision_folder(tmp_path):
+    """--ndcg official is a non-default evaluation setting: even as the first run of a model it goes to
+    <revision>+<digest>/, leaving <revision>/ to the default settings."""
+    from mmeb.evaluation.reuse import location_for
+
+    store = ResultsStore(tmp_path)
+    identity = {"name": "org/model", "revision": "r1", "settings": {}}
+    official = RunSettings(ndcg="official").evaluation_key()
+    location, config = location_for(store, identity, official)
+    assert location.folder == tmp_path / "org__model" / f"r1+{config}"
+    default, _ = location_for(store, identity, RunSettings().evaluation_key())
+    assert default.folder == tmp_path / "org__model" / "r1"
