@@ -59,7 +59,7 @@ def load_hf(directory: Path, model_type: str, *, device: str, dtype: str | None,
 
 def _is_file_error(exc: Exception) -> bool:
     """Errors of the files themselves (truncated / corrupt safetensors, unreadable files, shape mismatches)."""
-    if isinstance(exc, (OSError, EOFError)):
+    if isinstance(exc, (OSError, EOFError, json.JSONDecodeError)):
         return True
     if type(exc).__name__ == "SafetensorError":
         return True
@@ -68,13 +68,21 @@ def _is_file_error(exc: Exception) -> bool:
         key in text for key in ("size mismatch", "Error(s) in loading state_dict", "header", "deserializ"))
 
 
-def load_processor(source: str, model_type: str, *, trust_remote_code: bool, num_crops: int | None = None):
+def load_processor(source: str, model_type: str, *, trust_remote_code: bool, num_crops: int | None = None,
+                   **options: Any):
     from transformers import AutoProcessor
 
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = dict(options)
     if model_type == "phi3_v":
         kwargs.update(trust_remote_code=trust_remote_code, num_crops=num_crops or 4)
-    return AutoProcessor.from_pretrained(source, **kwargs)
+    try:
+        return AutoProcessor.from_pretrained(source, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - a damaged file fails anywhere in the tokenizer / processor loaders
+        if not _is_file_error(exc):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise ConfigError(f"cannot load the processor / tokenizer files in {source} ({type(exc).__name__}: "
+                          f"{first}); a file is incomplete or damaged: copy the model's files again") from None
 
 
 # ---------------------------------------------------------------------------------------------- VLM2Vec
@@ -169,8 +177,6 @@ def _base_snapshot(base: str, directory: Path, ctx: LoadContext) -> Path:
 
 # ---------------------------------------------------------------------------------------------- others
 def build_two_tower(directory: Path, settings: dict[str, Any], ctx: LoadContext):
-    from transformers import AutoProcessor
-
     from mmeb.models.two_tower import TWO_TOWER_BY_MODEL_TYPE
 
     model_type = model_type_of(directory)
@@ -180,7 +186,7 @@ def build_two_tower(directory: Path, settings: dict[str, Any], ctx: LoadContext)
                     attn_implementation=attn)
     # the PIL image backend: the official runs used the PIL/numpy processors (transformers 5 defaults to
     # torchvision kernels, which resize differently)
-    processor = AutoProcessor.from_pretrained(str(directory), backend="pil")
+    processor = load_processor(str(directory), model_type, trust_remote_code=False, backend="pil")
     return TWO_TOWER_BY_MODEL_TYPE[model_type](
         model, processor, name=ctx.name, revision=ctx.revision, metadata=ctx.metadata, device=ctx.device,
         dtype=dtype, attn_implementation=attn, recipe_variant=settings["recipe"], gpu_dtype=settings.get("dtype"),

@@ -137,3 +137,13 @@ def test_a_damaged_weights_file_is_one_line_naming_the_folder(tiny_dir, tmp_path
     with pytest.raises(ConfigError, match=f"cannot load the weights in {folder}") as err:
         load_model("vlm2vec-v2", weights=str(folder), device="cpu")
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("preset, name", [("tiny-qwen2vl", "vlm2vec-v2"), ("tiny-clip", "clip-vit-l-14")])
+def test_a_damaged_tokenizer_file_is_one_line_naming_the_folder(tiny_dir, tmp_path, preset, name):
+    folder = tmp_path / "damaged"
+    shutil.copytree(tiny_dir(preset), folder)
+    (folder / "tokenizer.json").write_text((folder / "tokenizer.json").read_text()[:500])
+    with pytest.raises(ConfigError, match=f"cannot load the processor / tokenizer files in {folder}") as err:
+        load_model(name, weights=str(folder), device="cpu")
+    assert "\n" not in str(err.value)
