@@ -51,10 +51,14 @@ def load_hf(directory: Path, model_type: str, *, device: str, dtype: str | None,
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file fails anywhere in the loader
         if not _is_file_error(exc):
             raise
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
-        raise ConfigError(f"cannot load the weights in {directory} ({type(exc).__name__}: {first}); a file is "
-                          "incomplete or damaged (an interrupted download?) or not of this model: copy the "
-                          "model's files again") from None
+        raise damaged_weights(directory, exc) from None
+
+
+def damaged_weights(directory, exc: Exception) -> ConfigError:
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return ConfigError(f"cannot load the weights in {directory} ({type(exc).__name__}: {first}); a file is "
+                       "incomplete or damaged (an interrupted download?) or not of this model: copy the model's "
+                       "files again")
 
 
 def _is_file_error(exc: Exception) -> bool:
@@ -220,7 +224,12 @@ def build_openclip(directory: Path, settings: dict[str, Any], ctx: LoadContext):
     from mmeb.models.openclip import OpenCLIPEmbedder
 
     source = f"local-dir:{Path(directory).resolve()}"
-    model, preprocess = open_clip.create_model_from_pretrained(source)
+    try:
+        model, preprocess = open_clip.create_model_from_pretrained(source)
+    except Exception as exc:  # noqa: BLE001 - as load_hf: a damaged file fails anywhere in the loader
+        if not _is_file_error(exc):
+            raise
+        raise damaged_weights(directory, exc) from None
     tokenizer = open_clip.get_tokenizer(source)
     return OpenCLIPEmbedder(model, preprocess, tokenizer, name=ctx.name, revision=ctx.revision,
                             metadata=ctx.metadata, device=ctx.device,

@@ -63,3 +63,13 @@ def test_openclip_folder_missing_its_weights_or_config(folder, tmp_path):
 def test_a_checkpoint_folder_with_an_open_clip_config_loads_as_openclip(folder):
     model = load_model(str(folder), device="cpu")
     assert model.settings["adapter"] == "openclip" and model.revision.startswith("local-")
+
+
+def test_a_damaged_openclip_weights_file_is_one_line(folder, tmp_path):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(folder, damaged)
+    weights = damaged / "open_clip_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ConfigError, match=f"cannot load the weights in {damaged}") as err:
+        load_model("openclip-vit-b-16-laion2b", weights=damaged, device="cpu")
+    assert "\n" not in str(err.value)
