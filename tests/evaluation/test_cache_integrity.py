@@ -89,13 +89,15 @@ def test_a_run_with_a_damaged_cache_gives_the_clean_scores_and_rewrites_it(tie_t
 
 
 @pytest.mark.parametrize("make", ["file", "under_a_file"])
-def test_an_unusable_cache_dir_fails_before_any_encoding(tie_task, tmp_path, make):
-    (tmp_path / "cache").write_text("not a folder")
-    target = tmp_path / "cache" if make == "file" else tmp_path / "cache" / "sub"
+@pytest.mark.parametrize("option", ["cache_dir", "output_dir"])
+def test_an_unusable_cache_or_output_dir_fails_in_one_line_before_any_encoding(tie_task, tmp_path, make, option):
+    (tmp_path / "taken").write_text("not a folder")
+    target = tmp_path / "taken" if make == "file" else tmp_path / "taken" / "sub"
     model = ContentModel()
     with pytest.raises(ConfigError) as info:
-        run_evaluation(model, [tie_task], RunSettings(cache_dir=str(target), num_workers=0, progress=False))
-    assert "--cache-dir" in str(info.value) and model.calls == []
+        run_evaluation(model, [tie_task], RunSettings(**{option: str(target)}, num_workers=0, progress=False))
+    assert f"--{option.replace('_', '-')}" in str(info.value) and model.calls == []
+    assert "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize("manifest_text", ['{"keys": [["k0"], {"k": 1}], "n": 2}', '["keys"]',
@@ -124,13 +126,3 @@ def test_a_malformed_image_identity_entry_is_relearnt_not_a_crash(tmp_path, entr
     file.write_text(json.dumps({"location": "store", "images": {"a.png": entry, "b.png": ["s1", "cd" * 32, 2, 3]}}))
     facts = ImageIdentity(tmp_path).lookup(Store(), ["a.png", "b.png"])
     assert list(facts) == ["b.png"] and (facts["b.png"].width, facts["b.png"].height) == (2, 3)
-
-
-@pytest.mark.parametrize("make", ["file", "under_a_file"])
-def test_an_unusable_output_dir_fails_in_one_line_before_any_encoding(tie_task, tmp_path, make):
-    (tmp_path / "out").write_text("not a folder")
-    target = tmp_path / "out" if make == "file" else tmp_path / "out" / "sub"
-    model = ContentModel()
-    with pytest.raises(ConfigError) as info:
-        run_evaluation(model, [tie_task], RunSettings(output_dir=str(target), num_workers=0, progress=False))
-    assert "--output-dir" in str(info.value) and model.calls == []
