@@ -101,13 +101,16 @@ def train_config(*, base: Path, train_data: Path, subsets: list[str], output_dir
     }
 
 
-def is_trained(path: Path, steps: int) -> bool:
-    """A finished training run: the checkpoint's recipe records the requested number of steps."""
+def is_trained(path: Path, config: dict[str, Any]) -> bool:
+    """A finished training run of exactly ``config`` (the trainer records its full config; a model trained with
+    another recipe - other steps, learning rate, seed, ... - is not this one)."""
+    from mmeb.training.config import load_config
+
     recipe = path / "mmeb_model.json"
     if not (recipe.is_file() and _is_built(path)):
         return False
     training = json.loads(recipe.read_text(encoding="utf-8")).get("training") or {}
-    return (training.get("config") or {}).get("max_steps") == steps  # the trainer records its full config
+    return training.get("config") == load_config(config).model_dump(mode="json")
 
 
 def train_reference(config: dict[str, Any], progress: bool = True) -> Path:

@@ -137,12 +137,17 @@ class Demo:
         steps = self.config.steps
         out = self.models_dir / trained_name(steps)
         with self._step(f"3/5 train ({steps} steps)"):
-            if M.is_trained(out, steps):
-                self.console.print(f"reusing {out}")
-                return out
             cfg = M.train_config(base=base, train_data=self.data_dir / self.manifest["train_dir"],
                                  subsets=list(self.manifest["train_subsets"]), output_dir=out, steps=steps,
                                  seed=self.config.seed)
+            if M.is_trained(out, cfg):
+                self.console.print(f"reusing {out}")
+                return out
+            if (out / "mmeb_model.json").is_file():  # finished with another recipe: its checkpoints would resume
+                import shutil
+
+                self.console.print(f"{out} was trained with another recipe: training again")
+                shutil.rmtree(out)
             return M.train_reference(cfg, progress=self.config.progress)
 
     def evaluate(self, models: list[Path]) -> None:
