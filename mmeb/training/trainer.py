@@ -141,6 +141,9 @@ def _validate(config, overrides):
     from mmeb.training.model import detect_backbone
 
     config = load_config(config, overrides)
+    if Path(config.output_dir).exists() and not Path(config.output_dir).is_dir():
+        raise ConfigError(f"output_dir {config.output_dir} is a file; give a folder (it holds the checkpoints and "
+                          "the trained model)")
     _check_sharding(config)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     per_device = config.per_device_batch_size(world_size)

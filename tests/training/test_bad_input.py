@@ -92,3 +92,9 @@ def test_cli_reports_unparsable_yaml_in_one_line_with_its_position(tmp_path, cap
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert str(cfg) in err and "line 3" in err and "expected ',' or ']'" in err
+
+
+def test_output_dir_that_is_a_file(tiny_qwen2vl, train_layout, tmp_path):
+    (tmp_path / "taken").write_text("")
+    with pytest.raises(ConfigError, match="output_dir .*taken.* is a file"):
+        check(_cfg(tiny_qwen2vl, train_layout, tmp_path, output_dir=str(tmp_path / "taken")))
