@@ -40,7 +40,10 @@ def run(args) -> int:
         raise UserError(f"--steps must be >= 1, got {args.steps}")
     if args.threads < 1:
         raise UserError(f"--threads must be >= 1, got {args.threads}")
-    progress, interval = apply_output_arguments(args)
+    progress, interval = apply_output_arguments(args)  # before any import of transformers: it reads the env
+    from mmeb.training import require_train_extra
+
+    require_train_extra("mmeb demo (it trains a model)")
     console = Console(stderr=True, quiet=args.quiet)
     config = DemoConfig(out_dir=Path(args.out), seed=args.seed, steps=args.steps, threads=args.threads,
                         progress=progress, progress_interval=interval)

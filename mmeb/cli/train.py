@@ -26,7 +26,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    progress, interval = apply_output_arguments(args)
+    progress, interval = apply_output_arguments(args)  # before any import of transformers: it reads the env
+    from mmeb.training import require_train_extra
+
+    require_train_extra()
     from mmeb.training.trainer import check, train
 
     if args.check:

@@ -16,7 +16,23 @@ if TYPE_CHECKING:  # pragma: no cover
     from mmeb.training.config import TrainConfig
     from mmeb.training.trainer import train
 
-__all__ = ["TrainConfig", "train", "load_config"]
+__all__ = ["TrainConfig", "train", "load_config", "require_train_extra"]
+
+#: what the trainer imports beyond mmeb's core dependencies (the ``train`` extra)
+TRAIN_EXTRA_MODULES = ("sentence_transformers", "peft", "accelerate")
+
+
+def require_train_extra(what: str = "mmeb train") -> None:
+    """One clear line instead of an import traceback when the ``train`` extra is not installed."""
+    import importlib
+
+    from mmeb.errors import ConfigError
+
+    for module in TRAIN_EXTRA_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise ConfigError(f"{what} needs {module}, which is not installed: pip install 'mmeb[train]'") from None
 
 
 def __getattr__(name: str) -> Any:

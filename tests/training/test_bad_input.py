@@ -98,3 +98,17 @@ def test_output_dir_that_is_a_file(tiny_qwen2vl, train_layout, tmp_path):
     (tmp_path / "taken").write_text("")
     with pytest.raises(ConfigError, match="output_dir .*taken.* is a file"):
         check(_cfg(tiny_qwen2vl, train_layout, tmp_path, output_dir=str(tmp_path / "taken")))
+
+
+@pytest.mark.parametrize("command", [["train", "--config", "cfg.yaml", "--check"], ["demo", "--out", "d"]])
+@pytest.mark.parametrize("missing", ["peft", "sentence_transformers", "accelerate"])
+def test_missing_train_extra_is_one_line(command, missing, monkeypatch, capsys, tmp_path):
+    import sys
+
+    from mmeb.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, missing, None)  # `import <missing>` now raises ImportError
+    assert main(command) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "pip install 'mmeb[train]'" in err and missing in err, err
