@@ -323,6 +323,13 @@ def run_evaluation(model: Any, tasks: str | Task | Iterable[str | Task], setting
                 outcome = _run_task(task, encoder, info, identity, settings, device, loader, store, location,
                                     upcoming)
                 outcome.recomputed_because = why
+                if outcome.status == "failed" and why and why != NO_PREDICTIONS and store is not None \
+                        and location is not None and distributed.is_main():
+                    # the stored result answers other data / settings / code: left in place, the leaderboard
+                    # would go on showing it as this configuration's current score
+                    moved = store.set_aside(location, task.name, task.metadata.benchmark)
+                    if moved is not None:
+                        log.warning("%s: its stored result (%s) was moved to %s", task.name, why, moved)
                 report.outcomes.append(outcome)
                 distributed.barrier()  # rank 0 finished writing before anyone checks the next task
         report.encode_calls = encoder.encode_calls
@@ -401,7 +408,7 @@ class _Planner:
                                   evaluation=self.settings.evaluation_key(benchmark))
         stored, why = reuse.reusable(self.store, location, task.name, wanted, benchmark)
         if stored is not None and self.settings.save_predictions and stored.predictions is None:
-            return None, "its result holds no per-query predictions (--save-predictions asks for them)"
+            return None, NO_PREDICTIONS
         return stored, why
 
     def all_reusable(self, task_list: list[Task], identity: dict) -> list[TaskResult] | None:
@@ -413,6 +420,10 @@ class _Planner:
                 return None
             done.append(stored)
         return done
+
+
+#: why a stored result with the wanted scoring key is recomputed all the same (it stays valid meanwhile)
+NO_PREDICTIONS = "its result holds no per-query predictions (--save-predictions asks for them)"
 
 
 @dataclass

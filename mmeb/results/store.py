@@ -34,6 +34,7 @@ from mmeb.results.schema import TaskResult
 NO_REVISION = "no_revision"
 MODEL_META = "model_meta.json"
 ERROR_SUFFIX = ".error.json"
+SUPERSEDED_DIR = ".superseded"  # stale results set aside by a failed recompute (hidden: dot folder)
 AGGREGATES_FILE = "aggregates.json"  # published aggregate-only rows (mmeb.leaderboard.aggregate_only)
 INTERNAL_DIR = ".mmeb"  # bookkeeping of the store itself, never a result
 CONFIG_SEPARATOR = "+"
@@ -100,6 +101,11 @@ class Location:
     def error(self, task_name: str, benchmark: str | None = None) -> Path:
         return self._tasks(benchmark) / f"{task_name}{ERROR_SUFFIX}"
 
+    def superseded(self, task_name: str, benchmark: str | None = None) -> Path:
+        """Where a stored result goes when a run wanted another scoring key and failed: kept, but hidden
+        (a dot folder) from the leaderboard and from reuse."""
+        return self._tasks(benchmark) / SUPERSEDED_DIR / f"{task_name}.json"
+
     @property
     def model_meta(self) -> Path:
         return self.folder / MODEL_META
@@ -151,6 +157,16 @@ class ResultsStore:
 
     def write_error(self, location: Location, task_name: str, error: dict, benchmark: str | None = None) -> Path:
         return atomic_write_json(location.error(task_name, benchmark), error)
+
+    def set_aside(self, location: Location, task_name: str, benchmark: str | None = None) -> Path | None:
+        """Move a stored result that no longer answers the run (its data, settings or code changed and the
+        recompute failed) out of sight: the leaderboard must not go on showing it as current."""
+        path, target = location.result(task_name, benchmark), location.superseded(task_name, benchmark)
+        if not path.is_file():
+            return None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        return target
 
     def write_model_meta(self, location: Location, meta: dict) -> Path:
         return atomic_write_json(location.model_meta, meta)

@@ -3,6 +3,7 @@ recomputes exactly what changed; configurations never overwrite each other; no l
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -291,3 +292,33 @@ def test_a_non_default_ndcg_rule_never_owns_the_plain_revision_folder(tmp_path):
     assert location.folder == tmp_path / "org__model" / f"r1+{config}"
     default, _ = location_for(store, identity, RunSettings().evaluation_key())
     assert default.folder == tmp_path / "org__model" / "r1"
+
+
+def test_a_failed_recompute_sets_the_stale_result_aside(tmp_path):
+    """The data changed and the recompute failed: the old score must not stay in place as this configuration's
+    current result (the leaderboard would show it); it is kept in a hidden folder, next to the error record."""
+    from engine_testdata import TIE_IMAGES, make_task, tie_rows
+    from mmeb.results.store import result_files
+
+    def task(revision, images):
+        made = make_task("TieTask", tie_rows(), images)
+        load = made.load
+        made.load = lambda data_dir=None, **kw: dataclasses.replace(load(data_dir, **kw), revision=revision)
+        return made
+
+    out = tmp_path / "out"
+    settings = RunSettings(output_dir=str(out), num_workers=0, progress=False)
+    run_evaluation(ContentModel(), [task("rev-1", TIE_IMAGES)], settings)
+    stored = next(out.rglob("TieTask.json"))
+    old = stored.read_text()
+    broken = {"a.png": TIE_IMAGES["a.png"]}  # the new data's other images are missing: encoding fails
+    report = run_evaluation(ContentModel(), [task("rev-2", broken)], settings)
+    assert report.outcomes[0].status == "failed" and report.outcomes[0].recomputed_because
+    assert not stored.exists() and stored.with_name("TieTask.error.json").is_file()
+    assert (stored.parent / ".superseded" / "TieTask.json").read_text() == old  # never lost
+    assert list(result_files(out)) == []
+    # a failed --overwrite of a result with the wanted key leaves that (still valid) result in place
+    run_evaluation(ContentModel(), [task("rev-2", TIE_IMAGES)], settings)
+    overwrite = RunSettings(output_dir=str(out), num_workers=0, progress=False, overwrite=True)
+    assert run_evaluation(ContentModel(), [task("rev-2", broken)], overwrite).outcomes[0].status == "failed"
+    assert stored.is_file()
