@@ -89,15 +89,23 @@ def test_lora_and_dora_merge_reloads_identically(tiny_qwen2vl, train_layout, tmp
 
 
 def test_resume_continues_from_the_last_checkpoint(tiny_qwen2vl, train_layout, tmp_path):
-    run = tmp_path / "run"
-    train(_config(tiny_qwen2vl, train_layout, run, max_steps=3, save_steps=2))
+    """A run stopped after 3 steps and resumed to 5 is the uninterrupted 5-step run: weights, optimizer, data
+    order and RNG all come back (a constant schedule, so that the first run's max_steps does not shape it)."""
+    from safetensors.torch import load_file
+
+    run, whole = tmp_path / "run", tmp_path / "whole"
+    train(_config(tiny_qwen2vl, train_layout, run, max_steps=3, save_steps=2, lr_scheduler="constant"))
     assert (run / "checkpoint-2").is_dir()
-    out = train(_config(tiny_qwen2vl, train_layout, run, max_steps=5, save_steps=2))
+    out = train(_config(tiny_qwen2vl, train_layout, run, max_steps=5, save_steps=2, lr_scheduler="constant"))
     effective = json.loads((out / "mmeb_model.json").read_text())["training"]["effective"]
     assert effective["resumed_from"].endswith("checkpoint-3")  # the final save of the first run
     assert effective["steps"] == 5
     state = json.loads((run / "checkpoint-5" / "trainer_state.json").read_text())
     assert [h["step"] for h in state["log_history"] if "loss" in h] == [1, 2, 3, 4, 5]
+
+    train(_config(tiny_qwen2vl, train_layout, whole, max_steps=5, save_steps=100, lr_scheduler="constant"))
+    resumed, uninterrupted = (load_file(str(d / "model.safetensors")) for d in (run, whole))
+    assert all(torch.allclose(resumed[k], uninterrupted[k], rtol=0, atol=1e-6) for k in uninterrupted)
 
 
 def test_same_config_and_seed_train_the_same_model(tiny_qwen2vl, train_layout, tmp_path):
