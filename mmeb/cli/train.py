@@ -5,6 +5,7 @@ Multi-GPU: ``torchrun --nproc_per_node=8 -m mmeb train --config cfg.yaml`` (see 
 from __future__ import annotations
 
 import argparse
+import os
 
 from mmeb.cli.output import add_output_arguments, apply_output_arguments
 
@@ -37,5 +38,6 @@ def run(args) -> int:
         print(f"ok: {summary}")
         return 0
     out = train(args.config, args.overrides, progress=progress, progress_interval=interval)
-    print(f"trained model written to {out} (evaluate it with: mmeb run --model {out})")
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun: one line for the job, not one per process
+        print(f"trained model written to {out} (evaluate it with: mmeb run --model {out})")
     return 0

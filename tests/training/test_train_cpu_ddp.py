@@ -32,6 +32,7 @@ def _train(config: dict, tmp_path, processes: int) -> dict:
     done = subprocess.run([*launcher, "-m", "mmeb", "train", "--config", str(path)], env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("trained model written to") == 1, done.stdout  # rank 0 speaks for the job
     return json.loads((tmp_path / config["output_dir"] / "mmeb_model.json").read_text())["training"]
 
 
