@@ -160,17 +160,28 @@ def _validate(config, overrides):
 
 def _check_sharding(config: TrainConfig) -> None:
     """On the CPU, FSDP runs over gloo in a torchrun job (see ``_fsdp_on_cpu``); one process has nothing to
-    shard and Accelerate would silently train unsharded. DeepSpeed needs accelerator devices."""
+    shard and Accelerate would silently train unsharded. DeepSpeed needs accelerator devices. A config file is
+    read only after the model loaded: it is checked here."""
+    import json
+
     import torch
 
-    if torch.cuda.is_available():
-        return
-    if config.deepspeed:
-        raise ConfigError("deepspeed needs GPUs (Accelerate runs it only on accelerator devices); on the CPU leave "
-                          "deepspeed unset: torchrun processes then train with DDP over gloo, or set fsdp")
-    if config.fsdp and int(os.environ.get("WORLD_SIZE", "1")) < 2:
-        raise ConfigError("fsdp on the CPU needs several processes: launch with torchrun --nproc_per_node N "
-                          "(N >= 2), or leave fsdp unset")
+    if not torch.cuda.is_available():
+        if config.deepspeed:
+            raise ConfigError("deepspeed needs GPUs (Accelerate runs it only on accelerator devices); on the CPU "
+                              "leave deepspeed unset: torchrun processes then train with DDP over gloo, or set fsdp")
+        if config.fsdp and int(os.environ.get("WORLD_SIZE", "1")) < 2:
+            raise ConfigError("fsdp on the CPU needs several processes: launch with torchrun --nproc_per_node N "
+                              "(N >= 2), or leave fsdp unset")
+    for key in ("deepspeed", "fsdp_config"):
+        path = getattr(config, key)
+        if isinstance(path, str):
+            if not Path(path).is_file():
+                raise ConfigError(f"{key} {path}: file not found; give the path of a JSON config (or a mapping)")
+            try:
+                json.loads(Path(path).read_text())
+            except ValueError as exc:
+                raise ConfigError(f"{key} {path}: not valid JSON ({exc})") from None
 
 
 def check(config: "TrainConfig | dict | str | Path", overrides: list[str] | None = None) -> str:

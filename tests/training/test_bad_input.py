@@ -112,3 +112,14 @@ def test_missing_train_extra_is_one_line(command, missing, monkeypatch, capsys, 
     assert main(command) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "pip install 'mmeb[train]'" in err and missing in err, err
+
+
+# deepspeed is refused outright without a GPU, before its file is looked at
+@pytest.mark.parametrize("key", ["fsdp_config"] + (["deepspeed"] if __import__("torch").cuda.is_available() else []))
+@pytest.mark.parametrize("content, message", [(None, "not found"), ("{not json", "not valid JSON")])
+def test_sharding_config_file_missing_or_broken(tiny_qwen2vl, train_layout, tmp_path, key, content, message):
+    path = tmp_path / "sharding.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ConfigError, match=f"{key} .*sharding.json.*{message}"):
+        check(_cfg(tiny_qwen2vl, train_layout, tmp_path, **{key: str(path)}))
