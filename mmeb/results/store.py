@@ -179,6 +179,8 @@ class ResultsStore:
         return data if isinstance(data, dict) else None
 
     def write_load_record(self, request_digest: str, record: dict) -> None:
+        if self.read_load_record(request_digest) == record:
+            return  # a rerun that loads the same model again (to retry a failed task) leaves it untouched
         atomic_write_json(self.load_record_path(request_digest), record)
 
     def read_load_record(self, request_digest: str) -> dict | None:

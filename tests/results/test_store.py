@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from datetime import datetime, timezone
@@ -103,3 +104,16 @@ def test_results_skips_meta_error_files_and_store_bookkeeping(tmp_path):
     tree = read_results(tmp_path)
     assert not tree.problems and tree.n_files == 3 and len(tree.model_meta) == 1
     assert store.read_load_record("abc") == {"identity": {"name": "org/model"}}
+
+
+def test_an_unchanged_load_record_is_not_rewritten(tmp_path):
+    """A rerun that loads the model again only to retry a failed task changes no bookkeeping file."""
+    store = ResultsStore(tmp_path)
+    record = {"spec": "org/model", "identity": {"name": "org/model", "revision": "r1"}}
+    store.write_load_record("abc", record)
+    path = store.load_record_path("abc")
+    os.utime(path, ns=(1, 1))
+    store.write_load_record("abc", json.loads(json.dumps(record)))
+    assert path.stat().st_mtime_ns == 1
+    store.write_load_record("abc", {**record, "identity": {"name": "org/model", "revision": "r2"}})
+    assert path.stat().st_mtime_ns != 1 and store.read_load_record("abc")["identity"]["revision"] == "r2"
