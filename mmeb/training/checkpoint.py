@@ -4,12 +4,19 @@ docs/checkpoint-format.md (merged weights + processor + ``mmeb_model.json``)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from mmeb.errors import ConfigError
 
 TRAINABLE_FILE = "trainable.safetensors"
+RUN_CONFIG_FILE = "mmeb_train_config.json"  # in output_dir: the config its checkpoints were trained with
+#: what a resumed run may change: where and how often it saves and logs, how far it goes, how it fits in memory
+#: (GradCache chunks are exact); anything else would mix two recipes in one model
+RESUMABLE_CHANGES = frozenset({"output_dir", "resume", "max_steps", "save_steps", "save_total_limit",
+                               "logging_steps", "num_workers", "ddp_timeout", "chunk_cache_gib",
+                               "query_chunk_size", "target_chunk_size"})
 
 
 def _clean(name: str) -> str:
@@ -65,6 +72,33 @@ def resolve_resume(resume: str | None, output_dir: str | Path) -> str | None:
     if not (Path(resume) / TRAINABLE_FILE).is_file():
         raise ConfigError(f"resume: {resume} is not an mmeb training checkpoint (expected {TRAINABLE_FILE} in it)")
     return resume
+
+
+def check_resume_config(config: dict[str, Any], resume: str | None) -> None:
+    """Refuse to resume a checkpoint trained with other settings (learning rate, data, batch, LoRA ...): the
+    Trainer would silently continue it under the new ones."""
+    if resume is None:
+        return
+    stored_file = Path(resume).parent / RUN_CONFIG_FILE
+    try:
+        stored = json.loads(stored_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return  # checkpoints written before this file existed: nothing to compare with
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {stored_file} ({exc}); delete it to resume without the check") from exc
+    changed = [k for k in sorted(set(stored) | set(config))
+               if k not in RESUMABLE_CHANGES and stored.get(k) != config.get(k)]
+    if changed:
+        diffs = ", ".join(f"{k}: {stored.get(k)!r} -> {config.get(k)!r}" for k in changed[:4])
+        raise ConfigError(f"resume: {resume} was trained with other settings ({diffs}); resuming would mix two "
+                          "recipes in one model. Use a new output_dir, or `resume: null` to start over.")
+
+
+def write_run_config(config: dict[str, Any], output_dir: str | Path) -> None:
+    from mmeb.results.io import atomic_write_json
+
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    atomic_write_json(Path(output_dir) / RUN_CONFIG_FILE, config)
 
 
 def export_checkpoint(encoder, out_dir: str | Path, *, training: dict[str, Any], data: dict[str, Any]) -> Path:

@@ -17,7 +17,8 @@ from typing import Any
 from sentence_transformers import SentenceTransformerTrainer
 
 from mmeb.errors import ConfigError, DataError
-from mmeb.training.checkpoint import export_checkpoint, load_trainable, resolve_resume, save_trainable
+from mmeb.training.checkpoint import (check_resume_config, export_checkpoint, load_trainable, resolve_resume,
+                                      save_trainable, write_run_config)
 from mmeb.training.config import TrainConfig, load_config
 from mmeb.training.progress import attach_progress
 
@@ -155,6 +156,7 @@ def _validate(config, overrides):
         raise DataError(f"the selected training data has {len(data.pairs)} rows, fewer than one global batch "
                         f"({config.global_batch_size}); lower global_batch_size or add data")
     resume = resolve_resume(config.resume, config.output_dir)
+    check_resume_config(config.model_dump(mode="json"), resume)
     return config, world_size, per_device, backbone, data, resume
 
 
@@ -207,6 +209,8 @@ def train(config: "TrainConfig | dict | str | Path", overrides: list[str] | None
     # the Trainer seeds only after the model exists: the LoRA init (and any random head) would otherwise draw
     # from the process's unseeded RNG, and the same config would train a different model on every run
     set_seed(config.seed)
+    if int(os.environ.get("RANK", "0")) == 0:
+        write_run_config(config.model_dump(mode="json"), config.output_dir)
     st_model, encoder = build_st_model(config, backbone)
     loss = build_loss(st_model, config)
     logger.info("VLM2Vec training: %s, %d process(es) x %d rows, GradCache %s (chunk %s), tau %.3g, resume %s",

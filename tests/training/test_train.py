@@ -108,6 +108,24 @@ def test_resume_continues_from_the_last_checkpoint(tiny_qwen2vl, train_layout, t
     assert all(torch.allclose(resumed[k], uninterrupted[k], rtol=0, atol=1e-6) for k in uninterrupted)
 
 
+def test_resuming_a_checkpoint_of_other_settings_is_refused_in_one_line(tiny_qwen2vl, train_layout, tmp_path):
+    """resume: auto in an output_dir whose checkpoints came from another learning rate would continue them
+    under the new one (a model of two recipes); only saving, logging, length and memory settings may change."""
+    from mmeb.errors import ConfigError
+
+    run = tmp_path / "run"
+    train(_config(tiny_qwen2vl, train_layout, run, max_steps=2, save_steps=1), progress=False)
+    with pytest.raises(ConfigError) as info:
+        train(_config(tiny_qwen2vl, train_layout, run, max_steps=3, save_steps=1, learning_rate=5e-4),
+              progress=False)
+    message = str(info.value)
+    assert "learning_rate: 0.001 -> 0.0005" in message and "checkpoint-2" in message and "\n" not in message
+    out = train(_config(tiny_qwen2vl, train_layout, run, max_steps=3, save_steps=1, logging_steps=2),
+                progress=False)  # a longer run with other logging resumes
+    assert json.loads((out / "mmeb_model.json").read_text())["training"]["effective"]["resumed_from"].endswith(
+        "checkpoint-2")
+
+
 def test_same_config_and_seed_train_the_same_model(tiny_qwen2vl, train_layout, tmp_path):
     """`seed` covers the LoRA init too: whatever the process's RNG state before the call (a fresh process
     starts from a random one), the same config trains the same weights."""
