@@ -38,6 +38,18 @@ def run(args) -> int:
         print(f"ok: {summary}")
         return 0
     out = train(args.config, args.overrides, progress=progress, progress_interval=interval)
+    _end_process_group()
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun: one line for the job, not one per process
         print(f"trained model written to {out} (evaluate it with: mmeb run --model {out})")
     return 0
+
+
+def _end_process_group() -> None:
+    """Under torchrun: every rank waits until rank 0 has written the model, then the process group is torn
+    down before the interpreter exits (a gloo group left to the interpreter's teardown can abort a rank -
+    "terminate called without an active exception" - failing a finished job)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
