@@ -200,8 +200,6 @@ def _retry_borrowed(call: Callable, attempts: int = 5):
             time.sleep(0.01 * (attempt + 1))
 
 
-
-
 def _pinned(prepared):
     """Pin the CPU tensors of a prepared batch (in the pool thread) so the copy to the GPU is fast."""
     indices, payload = prepared
@@ -212,8 +210,6 @@ def _pinned(prepared):
         except RuntimeError:  # pinned host memory exhausted: pageable tensors copy too, only slower
             pass
     return indices, payload
-
-
 
 
 _PROCESS_PREPARE: Callable | None = None  # the model's prepare, in a pool worker process (set before the fork)
@@ -267,8 +263,6 @@ def to_embedding_matrix(output: Any, n_inputs: int, task_name: str, role: str) -
         bad = int((~torch.isfinite(matrix)).any(dim=1).sum())
         raise ModelOutputError(f"{where}: encode() returned NaN or inf in {bad} of {n_inputs} rows")
     return matrix
-
-
 
 
 # -- the main process ------------------------------------------------------------------------------------

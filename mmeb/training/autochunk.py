@@ -96,7 +96,7 @@ def measure_row_bytes(model, columns: list[dict[str, Any]]) -> float:
                 torch.autograd.grad(emb.sum(), params, allow_unused=True)
             used = (torch.cuda.max_memory_allocated(device) - base) if cuda else sum(saved.values())
             worst = max(worst, used / len(rows))
-            del emb, features, saved
+            del emb, features
     return worst
 
 
